@@ -1,0 +1,40 @@
+//! The error type of the library.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library. Each variant carries a message that names
+/// the offending value, so a caller can show it to a user as is.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting is out of range or inconsistent with another.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An input image or buffer has the wrong shape, size or length.
+    #[error("invalid input: {0}")]
+    Input(String),
+    /// An operator name or parameter is not valid.
+    #[error("invalid operator: {0}")]
+    Operator(String),
+    /// A mixing set could not be built.
+    #[error("mixing set: {0}")]
+    MixingSet(String),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file could be read but not decoded as an image.
+    #[error("{}: cannot decode image: {message}", path.display())]
+    Decode {
+        /// The file involved.
+        path: PathBuf,
+        /// What the decoder said.
+        message: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

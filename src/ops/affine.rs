@@ -1,0 +1,117 @@
+//! Geometric operators: rotate, shear and translate as Pillow's affine transform with
+//! bilinear resampling (`Geometry.c`), plus `rotate`'s lossless transpose fast paths.
+
+use super::PreparedOp;
+use crate::image::RgbImage;
+
+/// Python's `x % 360.0` (the result takes the divisor's sign; -0.0 becomes 0.0).
+fn python_mod_360(x: f64) -> f64 {
+    let m = x % 360.0;
+    if m != 0.0 && m < 0.0 {
+        m + 360.0
+    } else if m == 0.0 {
+        0.0
+    } else {
+        m
+    }
+}
+
+/// Python's `round(x, 15)`: correctly rounded to 15 decimals, as Rust's formatting is.
+fn round15(x: f64) -> f64 {
+    format!("{x:.15}").parse().unwrap_or(x)
+}
+
+/// `Image.rotate(deg, resample=BILINEAR)` without expand, about the centre.
+pub fn rotate(degrees: f64, width: usize, height: usize) -> PreparedOp {
+    let angle = python_mod_360(degrees);
+    if angle == 0.0 {
+        return PreparedOp::Identity;
+    }
+    if angle == 180.0 {
+        return PreparedOp::Transpose(Transpose::Rotate180);
+    }
+    if width == height && angle == 90.0 {
+        return PreparedOp::Transpose(Transpose::Rotate90);
+    }
+    if width == height && angle == 270.0 {
+        return PreparedOp::Transpose(Transpose::Rotate270);
+    }
+    let (cx, cy) = (width as f64 / 2.0, height as f64 / 2.0);
+    let rad = -(angle * (std::f64::consts::PI / 180.0));
+    let (cos, sin) = (round15(rad.cos()), round15(rad.sin()));
+    let mut m = [cos, sin, 0.0, round15(-rad.sin()), cos, 0.0];
+    m[2] = m[0] * -cx + m[1] * -cy + m[2];
+    m[5] = m[3] * -cx + m[4] * -cy + m[5];
+    m[2] += cx;
+    m[5] += cy;
+    PreparedOp::Affine(m)
+}
+
+/// The lossless rotations Pillow takes instead of resampling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transpose {
+    /// 90 degrees counter-clockwise (square images only, as Pillow without expand).
+    Rotate90,
+    /// 180 degrees.
+    Rotate180,
+    /// 270 degrees counter-clockwise (square images only).
+    Rotate270,
+}
+
+impl Transpose {
+    /// Output row `y`.
+    pub fn row(self, img: &RgbImage, y: usize, out: &mut [u8]) {
+        let (w, h) = (img.width(), img.height());
+        let src = img.as_bytes();
+        for (x, o) in out.chunks_exact_mut(3).enumerate() {
+            let (sx, sy) = match self {
+                Transpose::Rotate90 => (w - 1 - y, x),
+                Transpose::Rotate180 => (w - 1 - x, h - 1 - y),
+                Transpose::Rotate270 => (y, h - 1 - x),
+            };
+            let i = (sy * w + sx) * 3;
+            o.copy_from_slice(&src[i..i + 3]);
+        }
+    }
+}
+
+/// Output row `y` of the affine map `m` (output pixel centre to input point) sampled
+/// bilinearly from `img`; points outside the image are black.
+pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
+    let (w, h) = (img.width(), img.height());
+    let (wf, hf) = (w as f64, h as f64);
+    let src = img.as_bytes();
+    let stride = w * 3;
+    let yc = y as f64 + 0.5;
+    for (x, o) in out.chunks_exact_mut(3).enumerate() {
+        let xc = x as f64 + 0.5;
+        let xin = m[0] * xc + m[1] * yc + m[2];
+        let yin = m[3] * xc + m[4] * yc + m[5];
+        if !(xin >= 0.0 && xin < wf && yin >= 0.0 && yin < hf) {
+            o.fill(0);
+            continue;
+        }
+        let (xs, ys) = (xin - 0.5, yin - 0.5);
+        let (fx, fy) = (xs.floor(), ys.floor());
+        let (dx, dy) = (xs - fx, ys - fy);
+        let (ix, iy) = (fx as isize, fy as isize);
+        let clamp_x = |v: isize| v.clamp(0, w as isize - 1) as usize * 3;
+        let (x0, x1) = (clamp_x(ix), clamp_x(ix + 1));
+        let row0 = iy.clamp(0, h as isize - 1) as usize * stride;
+        // Pillow falls back to the same row when the row below is outside the image.
+        let row1 = if iy + 1 >= 0 && iy + 1 < h as isize {
+            Some((iy + 1) as usize * stride)
+        } else {
+            None
+        };
+        for c in 0..3 {
+            let lerp = |a: u8, b: u8, d: f64| a as f64 + (b as f64 - a as f64) * d;
+            let v1 = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx);
+            let v2 = match row1 {
+                Some(r) => lerp(src[r + x0 + c], src[r + x1 + c], dx),
+                None => v1,
+            };
+            o[c] = (v1 + (v2 - v1) * dy) as u8;
+        }
+    }
+}

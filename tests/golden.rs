@@ -1,0 +1,136 @@
+//! Every base operator against Pillow, on the cases of `tests/fixtures/golden_ops.jsonl`
+//! (regenerate with `python3 tools/golden.py`). Exact equality is demanded.
+
+use pixmix::ops::{Operator, apply};
+use pixmix::RgbImage;
+use serde_json::Value;
+
+fn hash64(seed: u64, idx: u64) -> u64 {
+    let mut z = seed.wrapping_add(idx.wrapping_add(1).wrapping_mul(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+    z ^ (z >> 31)
+}
+
+/// The generator of `tools/golden.py::make_image`.
+fn make_image(kind: &str, seed: u64, w: usize, h: usize) -> RgbImage {
+    let params: Vec<u64> = (0..8).map(|i| hash64(seed ^ 0x5DEECE66D, i)).collect();
+    let data = (0..(w * h * 3) as u64)
+        .map(|i| {
+            let r = hash64(seed, i);
+            let (p, c) = (i / 3, i % 3);
+            let (x, y) = (p % w as u64, p / w as u64);
+            let v = match kind {
+                "noise" => r,
+                "smooth" => {
+                    let (sx, sy) = (params[0] % 7 + 1, params[1] % 7 + 1);
+                    x * sx + y * sy + c * 50 + r % 17
+                }
+                "levels" => {
+                    let count = params[c as usize] % 3 + 1;
+                    hash64(seed + 7, c * 3 + r % count)
+                }
+                "flat" => params[c as usize],
+                "mixed" => match c {
+                    0 => params[0],
+                    1 if r & 1 == 1 => params[1],
+                    1 => params[2],
+                    _ => r,
+                },
+                other => panic!("unknown kind {other}"),
+            };
+            (v & 255) as u8
+        })
+        .collect();
+    RgbImage::new(w, h, data).unwrap()
+}
+
+struct Case {
+    line: usize,
+    json: Value,
+    op: Operator,
+    param: f64,
+    img: RgbImage,
+}
+
+fn cases() -> (Value, Vec<Case>) {
+    let text = include_str!("fixtures/golden_ops.jsonl");
+    let mut lines = text.lines();
+    let header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let cases = lines
+        .enumerate()
+        .map(|(n, line)| {
+            let json: Value = serde_json::from_str(line).unwrap();
+            let op = Operator::from_name(json["op"].as_str().unwrap()).unwrap();
+            let param = json["param"].as_f64().unwrap();
+            let (w, h) = (json["w"].as_u64().unwrap(), json["h"].as_u64().unwrap());
+            let img = make_image(
+                json["kind"].as_str().unwrap(),
+                json["seed"].as_u64().unwrap(),
+                w as usize,
+                h as usize,
+            );
+            Case {
+                line: n,
+                json,
+                op,
+                param,
+                img,
+            }
+        })
+        .collect();
+    (header, cases)
+}
+
+#[test]
+fn operators_equal_pillow() {
+    let (header, cases) = cases();
+    assert_eq!(header["cases"].as_u64().unwrap() as usize, cases.len());
+    let mut per_op = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let out = apply(case.op, case.param, &case.img).unwrap();
+        let crc = crc32fast::hash(out.as_bytes()) as u64;
+        let sum: u64 = out.as_bytes().iter().map(|&b| b as u64).sum();
+        let entry = per_op.entry(case.op.name()).or_default();
+        entry.0 += 1;
+        if crc != case.json["crc32"].as_u64().unwrap() || sum != case.json["sum"].as_u64().unwrap()
+        {
+            entry.1 += 1;
+            failures.push(format!(
+                "case {} (python3 tools/golden.py --dump {} out.png): {}",
+                case.line, case.line, case.json
+            ));
+        }
+    }
+    for (op, (n, bad)) in &per_op {
+        println!("{op:>13}: {n} cases, {bad} differ");
+    }
+    println!("Pillow {}", header["pillow"]);
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from Pillow:\n{}",
+        failures.len(),
+        cases.len(),
+        failures[..failures.len().min(30)].join("\n")
+    );
+    for op in Operator::ALL {
+        assert!(per_op[op.name()].0 >= 200, "{op} has too few cases");
+    }
+}
+
+#[test]
+fn severity_parameters_match_released_code() {
+    let (_, cases) = cases();
+    let mut checked = 0;
+    for case in cases.iter().filter(|c| c.json.get("level").is_some()) {
+        let level = case.json["level"].as_f64().unwrap();
+        let mut expected = case.op.param_from_level(level, case.img.width(), case.img.height());
+        if case.json["negated"].as_bool().unwrap() {
+            expected = -expected;
+        }
+        assert_eq!(expected, case.param, "case {}: {}", case.line, case.json);
+        checked += 1;
+    }
+    assert!(checked >= 13 * 200);
+}
