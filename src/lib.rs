@@ -9,6 +9,7 @@
 pub mod error;
 pub mod image;
 pub mod ops;
+pub mod resize;
 
 pub use error::{Error, Result};
 pub use image::RgbImage;

@@ -134,3 +134,33 @@ fn severity_parameters_match_released_code() {
     }
     assert!(checked >= 13 * 200);
 }
+
+#[test]
+fn crop_and_resize_equal_pillow() {
+    use pixmix::resize::{View, resize_bilinear};
+    let text = include_str!("fixtures/golden_resize.jsonl");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (n, line) in text.lines().skip(1).enumerate() {
+        let json: Value = serde_json::from_str(line).unwrap();
+        let u = |v: &Value| v.as_u64().unwrap() as usize;
+        let img = make_image(
+            json["kind"].as_str().unwrap(),
+            json["seed"].as_u64().unwrap(),
+            u(&json["w"]),
+            u(&json["h"]),
+        );
+        let b = &json["box"];
+        let view = View::new(&img, u(&b[0]), u(&b[1]), u(&b[2]), u(&b[3])).unwrap();
+        let out = resize_bilinear(view, u(&json["out"][0]), u(&json["out"][1])).unwrap();
+        let sum: u64 = out.as_bytes().iter().map(|&b| b as u64).sum();
+        if crc32fast::hash(out.as_bytes()) as u64 != json["crc32"].as_u64().unwrap()
+            || sum != json["sum"].as_u64().unwrap()
+        {
+            failures.push(format!("resize case {n}: {json}"));
+        }
+        count += 1;
+    }
+    assert!(count >= 200);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -26,6 +26,7 @@ from PIL import Image, ImageEnhance, ImageOps
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "golden_ops.jsonl"
+OUT_RESIZE = ROOT / "tests" / "fixtures" / "golden_resize.jsonl"
 M64 = (1 << 64) - 1
 KINDS = ["noise", "smooth", "levels", "flat", "mixed"]
 
@@ -171,6 +172,33 @@ def cases():
             yield dict(op=op, param=param, w=w, h=h, kind=rng.choice(KINDS), seed=rng.getrandbits(63))
 
 
+def resize_cases():
+    """crop(box).resize(size, BILINEAR): RandomResizedCrop's and Resize's pixel rule."""
+    rng = random.Random(7)
+    sources = [(500, 375), (375, 500), (640, 480), (300, 173), (64, 48), (37, 41), (7, 5)]
+    for n in range(240):
+        w, h = rng.choice(sources)
+        if n % 3 == 0:
+            # torchvision Resize(shorter side) of the whole image, as the mixing set uses.
+            shorter = rng.choice([36, 256, 32, 224, 5])
+            short, long = min(w, h), max(w, h)
+            new_long = int(shorter * long / short)
+            ow, oh = (shorter, new_long) if w <= h else (new_long, shorter)
+            box = (0, 0, w, h)
+        else:
+            cw, ch = rng.randint(1, w), rng.randint(1, h)
+            x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+            box = (x, y, cw, ch)
+            ow, oh = rng.choice([(224, 224), (32, 32), (cw, ch), (cw, 224), (13, 7)])
+        yield dict(kind=rng.choice(KINDS), seed=rng.getrandbits(63), w=w, h=h, box=box, out=(ow, oh))
+
+
+def run_resize(case):
+    img = make_image(case["kind"], case["seed"], case["w"], case["h"])
+    x, y, cw, ch = case["box"]
+    return img.crop((x, y, x + cw, y + ch)).resize(tuple(case["out"]), Image.BILINEAR)
+
+
 def run_case(case):
     img = make_image(case["kind"], case["seed"], case["w"], case["h"])
     out = apply(case["op"], case["param"], img)
@@ -196,6 +224,13 @@ def main():
         for case in all_cases:
             _, out = run_case(case)
             data = out.tobytes()
+            case["crc32"] = zlib.crc32(data)
+            case["sum"] = int(np.frombuffer(data, np.uint8).sum(dtype=np.uint64))
+            f.write(json.dumps(case) + "\n")
+    with open(OUT_RESIZE, "w") as f:
+        f.write(json.dumps({"pillow": PIL.__version__}) + "\n")
+        for case in resize_cases():
+            data = run_resize(case).tobytes()
             case["crc32"] = zlib.crc32(data)
             case["sum"] = int(np.frombuffer(data, np.uint8).sum(dtype=np.uint64))
             f.write(json.dumps(case) + "\n")
