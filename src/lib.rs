@@ -6,11 +6,24 @@
 //! of a batch into plain-old-data [`SamplePlan`]s, and an executor ([`CpuExecutor`]) turns
 //! (plan, pixels) into normalized NCHW tensors as a pure function.
 
+pub mod config;
+pub mod cpu;
 pub mod error;
 pub mod image;
+pub mod mix;
+pub mod mixing_set;
 pub mod ops;
+pub mod pipeline;
+pub mod plan;
 pub mod resize;
+pub mod tensor;
 
+pub use config::{Config, Preset, TrainTransform};
+pub use cpu::CpuExecutor;
 pub use error::{Error, Result};
 pub use image::RgbImage;
+pub use mixing_set::MixingSet;
 pub use ops::{Operator, PreparedOp};
+pub use pipeline::PixMix;
+pub use plan::{BatchPlan, OpPlan, Planner, RoundPlan, SamplePlan};
+pub use tensor::{Dtype, Tensor, TensorData};

@@ -127,7 +127,12 @@ fn horizontal<'a>(row: impl Fn(usize) -> &'a [u8], first: usize, n: usize, c: &C
 }
 
 /// Vertical pass: output row `yy` mixes rows `c.start[yy] - offset ..` of `row(y)`.
-fn vertical<'a>(row: impl Fn(usize) -> &'a [u8], width: usize, offset: usize, c: &Coeffs) -> Vec<u8> {
+fn vertical<'a>(
+    row: impl Fn(usize) -> &'a [u8],
+    width: usize,
+    offset: usize,
+    c: &Coeffs,
+) -> Vec<u8> {
     let out_h = c.start.len();
     let mut out = vec![0u8; width * out_h * 3];
     let mut acc = vec![0i32; width * 3];
@@ -174,7 +179,12 @@ pub fn resize_bilinear(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbI
                 let first = cv.start[0];
                 let last = cv.start[out_h - 1] + cv.len[out_h - 1];
                 let tmp = horizontal(src_row, first, last - first, &ch);
-                vertical(|y| &tmp[y * out_w * 3..(y + 1) * out_w * 3], out_w, first, &cv)
+                vertical(
+                    |y| &tmp[y * out_w * 3..(y + 1) * out_w * 3],
+                    out_w,
+                    first,
+                    &cv,
+                )
             }
         }
     };

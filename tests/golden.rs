@@ -1,49 +1,12 @@
 //! Every base operator against Pillow, on the cases of `tests/fixtures/golden_ops.jsonl`
 //! (regenerate with `python3 tools/golden.py`). Exact equality is demanded.
 
-use pixmix::ops::{Operator, apply};
+mod common;
+
+use common::make_image;
 use pixmix::RgbImage;
+use pixmix::ops::{Operator, apply};
 use serde_json::Value;
-
-fn hash64(seed: u64, idx: u64) -> u64 {
-    let mut z = seed.wrapping_add(idx.wrapping_add(1).wrapping_mul(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-    z ^ (z >> 31)
-}
-
-/// The generator of `tools/golden.py::make_image`.
-fn make_image(kind: &str, seed: u64, w: usize, h: usize) -> RgbImage {
-    let params: Vec<u64> = (0..8).map(|i| hash64(seed ^ 0x5DEECE66D, i)).collect();
-    let data = (0..(w * h * 3) as u64)
-        .map(|i| {
-            let r = hash64(seed, i);
-            let (p, c) = (i / 3, i % 3);
-            let (x, y) = (p % w as u64, p / w as u64);
-            let v = match kind {
-                "noise" => r,
-                "smooth" => {
-                    let (sx, sy) = (params[0] % 7 + 1, params[1] % 7 + 1);
-                    x * sx + y * sy + c * 50 + r % 17
-                }
-                "levels" => {
-                    let count = params[c as usize] % 3 + 1;
-                    hash64(seed + 7, c * 3 + r % count)
-                }
-                "flat" => params[c as usize],
-                "mixed" => match c {
-                    0 => params[0],
-                    1 if r & 1 == 1 => params[1],
-                    1 => params[2],
-                    _ => r,
-                },
-                other => panic!("unknown kind {other}"),
-            };
-            (v & 255) as u8
-        })
-        .collect();
-    RgbImage::new(w, h, data).unwrap()
-}
 
 struct Case {
     line: usize,
@@ -125,7 +88,9 @@ fn severity_parameters_match_released_code() {
     let mut checked = 0;
     for case in cases.iter().filter(|c| c.json.get("level").is_some()) {
         let level = case.json["level"].as_f64().unwrap();
-        let mut expected = case.op.param_from_level(level, case.img.width(), case.img.height());
+        let mut expected = case
+            .op
+            .param_from_level(level, case.img.width(), case.img.height());
         if case.json["negated"].as_bool().unwrap() {
             expected = -expected;
         }

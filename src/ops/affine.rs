@@ -39,12 +39,11 @@ pub fn rotate(degrees: f64, width: usize, height: usize) -> PreparedOp {
     let (cx, cy) = (width as f64 / 2.0, height as f64 / 2.0);
     let rad = -(angle * (std::f64::consts::PI / 180.0));
     let (cos, sin) = (round15(rad.cos()), round15(rad.sin()));
-    let mut m = [cos, sin, 0.0, round15(-rad.sin()), cos, 0.0];
-    m[2] = m[0] * -cx + m[1] * -cy + m[2];
-    m[5] = m[3] * -cx + m[4] * -cy + m[5];
-    m[2] += cx;
-    m[5] += cy;
-    PreparedOp::Affine(m)
+    let (a, b, d, e) = (cos, sin, round15(-rad.sin()), cos);
+    // Pillow maps (-cx, -cy) through the linear part, then adds the centre back.
+    let c = (a * -cx + b * -cy + 0.0) + cx;
+    let f = (d * -cx + e * -cy + 0.0) + cy;
+    PreparedOp::Affine([a, b, c, d, e, f])
 }
 
 /// The lossless rotations Pillow takes instead of resampling.

@@ -1,0 +1,343 @@
+//! The CPU executor: plans and pixels in, normalized NCHW tensors out, with the per-pixel
+//! pipeline fused row by row and samples spread over threads with rayon.
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::config::TrainTransform;
+use crate::error::{Error, Result};
+use crate::image::RgbImage;
+use crate::mix::{RoundTables, normalize, tensorize_table};
+use crate::mixing_set::{MixingSet, Picture};
+use crate::ops::PreparedOp;
+use crate::plan::{
+    BatchPlan, OpPlan, RoundPlan, SOURCE_AUGMENTED, SOURCE_MIXING, SamplePlan,
+    TRANSFORM_FLIP_PAD_CROP, TRANSFORM_RESIZED_CROP_FLIP,
+};
+use crate::resize::{View, resize_bilinear};
+use crate::tensor::{Dtype, OutputElement, Tensor, TensorData};
+
+/// Runs PixMix on the CPU. The output depends only on (plan, pixels), never on the number
+/// of threads.
+#[derive(Debug)]
+pub struct CpuExecutor {
+    config: Config,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl CpuExecutor {
+    /// An executor for `config` on rayon's global thread pool.
+    pub fn new(config: &Config) -> Result<CpuExecutor> {
+        config.validate()?;
+        Ok(CpuExecutor {
+            config: config.clone(),
+            pool: None,
+        })
+    }
+
+    /// An executor with its own pool of `threads` threads.
+    pub fn with_threads(config: &Config, threads: usize) -> Result<CpuExecutor> {
+        config.validate()?;
+        if threads == 0 {
+            return Err(Error::Config("threads must be at least 1".into()));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+        Ok(CpuExecutor {
+            config: config.clone(),
+            pool: Some(pool),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Augments `images` (one per sample of `plan`) and returns an N x 3 x size x size tensor.
+    pub fn augment(
+        &self,
+        plan: &BatchPlan,
+        images: &[RgbImage],
+        mixing: &MixingSet,
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        let s = self.config.size;
+        let mut t = Tensor::zeros([plan.len(), 3, s, s], dtype);
+        match &mut t.data {
+            TensorData::F32(v) => self.augment_into(plan, images, mixing, v)?,
+            TensorData::F16(v) => self.augment_into(plan, images, mixing, v)?,
+            TensorData::Bf16(v) => self.augment_into(plan, images, mixing, v)?,
+        }
+        Ok(t)
+    }
+
+    /// Augments into a caller's NCHW buffer of `plan.len() * 3 * size * size` elements.
+    /// Everything is checked before any element is written.
+    pub fn augment_into<T: OutputElement>(
+        &self,
+        plan: &BatchPlan,
+        images: &[RgbImage],
+        mixing: &MixingSet,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.check(plan, images, mixing)?;
+        let per_sample = 3 * self.config.size * self.config.size;
+        if out.len() != plan.len() * per_sample {
+            return Err(Error::Input(format!(
+                "output buffer holds {} elements; {} samples of 3x{s}x{s} need {}",
+                out.len(),
+                plan.len(),
+                plan.len() * per_sample,
+                s = self.config.size
+            )));
+        }
+        let mut work = || {
+            out.par_chunks_mut(per_sample)
+                .zip(images.par_iter())
+                .enumerate()
+                .try_for_each(|(i, (chunk, img))| {
+                    let sample = &plan.samples[i];
+                    let rounds = plan.rounds_of(i)?;
+                    self.sample(sample, rounds, img, mixing, chunk)
+                })
+        };
+        match &self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
+    }
+
+    /// Checks that the plan fits the images, the mixing set and the configuration.
+    pub fn check(&self, plan: &BatchPlan, images: &[RgbImage], mixing: &MixingSet) -> Result<()> {
+        let c = &self.config;
+        if plan.len() != images.len() {
+            return Err(Error::Input(format!(
+                "plan has {} samples but {} images were given",
+                plan.len(),
+                images.len()
+            )));
+        }
+        for (i, (s, img)) in plan.samples.iter().zip(images).enumerate() {
+            let (w, h) = (img.width(), img.height());
+            c.check_image_size(i, w, h)?;
+            let fail = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
+            match (&c.train, s.transform) {
+                (TrainTransform::FlipPadCrop { padding }, TRANSFORM_FLIP_PAD_CROP) => {
+                    let p = *padding as i64;
+                    let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+                    let size = c.size as i64;
+                    if s.crop_w as usize != c.size
+                        || s.crop_h as usize != c.size
+                        || x < -p
+                        || y < -p
+                        || x + size > w as i64 + p
+                        || y + size > h as i64 + p
+                    {
+                        return fail(format!(
+                            "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image padded by {p}",
+                            s.crop_w, s.crop_h
+                        ));
+                    }
+                }
+                (TrainTransform::ResizedCropFlip { .. }, TRANSFORM_RESIZED_CROP_FLIP) => {
+                    let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+                    if x < 0
+                        || y < 0
+                        || s.crop_w == 0
+                        || s.crop_h == 0
+                        || x + s.crop_w as i64 > w as i64
+                        || y + s.crop_h as i64 > h as i64
+                    {
+                        return fail(format!(
+                            "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image",
+                            s.crop_w, s.crop_h
+                        ));
+                    }
+                }
+                (_, t) => return fail(format!("transform {t} does not match the configuration")),
+            }
+            if s.flip > 1 {
+                return fail(format!("flip must be 0 or 1, got {}", s.flip));
+            }
+            let Some(pic) = mixing.picture(s.mixing_index as usize) else {
+                return fail(format!(
+                    "mixing index {} but the set has {} pictures",
+                    s.mixing_index,
+                    mixing.len()
+                ));
+            };
+            if s.mixing_x as usize + c.size > pic.width || s.mixing_y as usize + c.size > pic.height
+            {
+                return fail(format!(
+                    "mixing crop at ({}, {}) does not fit the {}x{} picture",
+                    s.mixing_x, s.mixing_y, pic.width, pic.height
+                ));
+            }
+            check_op(&s.base).map_err(|e| Error::Input(format!("sample {i}: base: {e}")))?;
+            for (r, round) in plan.rounds_of(i)?.iter().enumerate() {
+                let bad = |what: String| Error::Input(format!("sample {i} round {r}: {what}"));
+                match round.source {
+                    SOURCE_AUGMENTED => check_op(&round.aug).map_err(|e| bad(e.to_string()))?,
+                    SOURCE_MIXING => {}
+                    other => return Err(bad(format!("unknown source {other}"))),
+                }
+                if round.mix > 1 {
+                    return Err(bad(format!("unknown mix {}", round.mix)));
+                }
+                if !(round.a.is_finite() && round.b.is_finite()) {
+                    return Err(bad(format!(
+                        "weights ({}, {}) must be finite",
+                        round.a, round.b
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `size` x `size` original of one sample: its train transform applied to `img`.
+    pub fn train_image(&self, s: &SamplePlan, img: &RgbImage) -> Result<RgbImage> {
+        let size = self.config.size;
+        if s.transform == TRANSFORM_RESIZED_CROP_FLIP {
+            let view = View::new(
+                img,
+                s.crop_x as usize,
+                s.crop_y as usize,
+                s.crop_w as usize,
+                s.crop_h as usize,
+            )?;
+            let mut out = resize_bilinear(view, size, size)?;
+            if s.flip == 1 {
+                for y in 0..size {
+                    flip_row(out.row_mut(y));
+                }
+            }
+            return Ok(out);
+        }
+        // Flip then crop from the zero-padded image.
+        let (w, h) = (img.width() as i64, img.height() as i64);
+        let mut out = RgbImage::black(size, size)?;
+        for y in 0..size {
+            let sy = y as i64 + s.crop_y as i64;
+            if sy < 0 || sy >= h {
+                continue;
+            }
+            let src = img.row(sy as usize);
+            for (x, o) in out.row_mut(y).chunks_exact_mut(3).enumerate() {
+                let fx = x as i64 + s.crop_x as i64;
+                if fx < 0 || fx >= w {
+                    continue;
+                }
+                let sx = if s.flip == 1 { w - 1 - fx } else { fx } as usize;
+                o.copy_from_slice(&src[sx * 3..sx * 3 + 3]);
+            }
+        }
+        Ok(out)
+    }
+
+    fn sample<T: OutputElement>(
+        &self,
+        s: &SamplePlan,
+        rounds: &[RoundPlan],
+        img: &RgbImage,
+        mixing: &MixingSet,
+        out: &mut [T],
+    ) -> Result<()> {
+        let c = &self.config;
+        let size = c.size;
+        let orig = self.train_image(s, img)?;
+        let pic = mixing
+            .picture(s.mixing_index as usize)
+            .ok_or_else(|| Error::Input("mixing index out of range".into()))?;
+        let base = Source::of(&s.base, &orig)?;
+        let tensor = tensorize_table();
+        let stages = rounds
+            .iter()
+            .map(|r| {
+                let source = if r.source == SOURCE_AUGMENTED {
+                    Source::of(&r.aug, &orig)?
+                } else {
+                    Source::Mixing
+                };
+                Ok((source, RoundTables::new(r, &tensor)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let mix_pic = (s.mixing_x as usize, s.mixing_y as usize, pic);
+        let mut bytes = vec![0u8; size * 3];
+        let mut mixed = vec![0f32; size * 3];
+        let plane = size * size;
+        for y in 0..size {
+            base.row(&orig, &mix_pic, y, &mut bytes);
+            for (m, &b) in mixed.iter_mut().zip(&bytes) {
+                *m = tensor[b as usize];
+            }
+            for (source, tables) in &stages {
+                source.row(&orig, &mix_pic, y, &mut bytes);
+                for (m, &b) in mixed.iter_mut().zip(&bytes) {
+                    *m = tables.mix(*m, b);
+                }
+            }
+            for ch in 0..3 {
+                let dst = &mut out[ch * plane + y * size..ch * plane + (y + 1) * size];
+                let (mean, std) = (c.mean[ch], c.std[ch]);
+                for (d, px) in dst.iter_mut().zip(mixed.chunks_exact(3)) {
+                    *d = T::from_f32(normalize(px[ch], mean, std));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_op(op: &OpPlan) -> Result<()> {
+    if let Some(o) = op.operator()? {
+        o.check_param(op.param)?;
+    }
+    Ok(())
+}
+
+/// Where a picture of the pipeline comes from.
+enum Source {
+    /// The original through an operator.
+    Op(PreparedOp),
+    /// The original itself.
+    Original,
+    /// The sample's mixing picture.
+    Mixing,
+}
+
+impl Source {
+    /// The original through `op`, or the original when there is no operator.
+    fn of(op: &OpPlan, orig: &RgbImage) -> Result<Source> {
+        Ok(match op.operator()? {
+            Some(o) => Source::Op(PreparedOp::new(o, op.param, orig)?),
+            None => Source::Original,
+        })
+    }
+
+    /// Row `y` of this picture; `mixing` is (crop x, crop y, picture).
+    fn row(&self, orig: &RgbImage, mixing: &(usize, usize, Picture<'_>), y: usize, out: &mut [u8]) {
+        match self {
+            Source::Op(op) => op.row(orig, y, out),
+            Source::Original => out.copy_from_slice(orig.row(y)),
+            Source::Mixing => {
+                let (x0, y0, pic) = mixing;
+                out.copy_from_slice(pic.row_span(*x0, y0 + y, out.len() / 3))
+            }
+        }
+    }
+}
+
+/// Mirrors one RGB row in place.
+fn flip_row(row: &mut [u8]) {
+    let w = row.len() / 3;
+    for x in 0..w / 2 {
+        for c in 0..3 {
+            row.swap(x * 3 + c, (w - 1 - x) * 3 + c);
+        }
+    }
+}

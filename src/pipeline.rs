@@ -1,0 +1,86 @@
+//! [`PixMix`]: a planner, a mixing set and an executor behind one call.
+
+use crate::config::Config;
+use crate::cpu::CpuExecutor;
+use crate::error::Result;
+use crate::image::RgbImage;
+use crate::mixing_set::MixingSet;
+use crate::plan::{BatchPlan, Planner};
+use crate::tensor::{Dtype, Tensor};
+
+/// A ready-to-use PixMix augmenter on the CPU.
+///
+/// ```
+/// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+///
+/// let config = Config::preset(Preset::Cifar);
+/// let photo = RgbImage::new(32, 32, vec![128; 32 * 32 * 3])?;
+/// let fractal = RgbImage::new(40, 40, (0..40 * 40 * 3).map(|i| (i % 251) as u8).collect())?;
+/// let mixing = MixingSet::from_images([fractal], config.mixing_resize)?;
+/// let mut pixmix = PixMix::new(config, mixing, 0)?;
+/// let batch = pixmix.augment(&[photo.clone(), photo], Dtype::F32)?;
+/// assert_eq!(batch.shape, [2, 3, 32, 32]);
+/// # Ok::<(), pixmix::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct PixMix {
+    planner: Planner,
+    mixing: MixingSet,
+    executor: CpuExecutor,
+}
+
+impl PixMix {
+    /// An augmenter for `config`, mixing with `mixing`, seeded with `seed`.
+    pub fn new(config: Config, mixing: MixingSet, seed: u64) -> Result<PixMix> {
+        Ok(PixMix {
+            planner: Planner::new(&config, seed)?,
+            executor: CpuExecutor::new(&config)?,
+            mixing,
+        })
+    }
+
+    /// Uses its own pool of `threads` threads instead of rayon's global pool.
+    pub fn with_threads(mut self, threads: usize) -> Result<PixMix> {
+        self.executor = CpuExecutor::with_threads(self.planner.config(), threads)?;
+        Ok(self)
+    }
+
+    /// Plans and augments the next batch.
+    pub fn augment(&mut self, images: &[RgbImage], dtype: Dtype) -> Result<Tensor> {
+        Ok(self.augment_with_plan(images, dtype)?.0)
+    }
+
+    /// Plans and augments the next batch, returning the plan too.
+    pub fn augment_with_plan(
+        &mut self,
+        images: &[RgbImage],
+        dtype: Dtype,
+    ) -> Result<(Tensor, BatchPlan)> {
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let start = self.planner.position();
+        let plan = self.planner.plan(&sizes, self.mixing.sizes())?;
+        match self.executor.augment(&plan, images, &self.mixing, dtype) {
+            Ok(t) => Ok((t, plan)),
+            Err(e) => {
+                // A failed batch consumes no samples of the random stream.
+                self.planner.seek(start);
+                Err(e)
+            }
+        }
+    }
+
+    /// The planner (for its configuration and position).
+    pub fn planner(&self) -> &Planner {
+        &self.planner
+    }
+
+    /// The mixing set.
+    pub fn mixing(&self) -> &MixingSet {
+        &self.mixing
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &CpuExecutor {
+        &self.executor
+    }
+}
