@@ -51,7 +51,7 @@ fn half_outputs_are_the_rounded_f32_output() {
     let images = photos(8, &[(32, 32)]);
     let plan = Planner::new(&config, 6)
         .unwrap()
-        .plan(&vec![(32, 32); 8], mix.sizes())
+        .plan(&[(32, 32); 8], mix.sizes())
         .unwrap();
     let ex = CpuExecutor::new(&config).unwrap();
     let f32s = ex
@@ -74,7 +74,7 @@ fn no_operator_and_no_round_is_the_normalized_original() {
     let images = photos(6, &[(40, 36)]);
     let mut plan = Planner::new(&config, 7)
         .unwrap()
-        .plan(&vec![(40, 36); 6], mix.sizes())
+        .plan(&[(40, 36); 6], mix.sizes())
         .unwrap();
     for s in &mut plan.samples {
         s.base = OpPlan::NONE;
@@ -136,7 +136,8 @@ fn expect_err<T: std::fmt::Debug>(r: Result<T, Error>, needle: &str) {
 #[test]
 fn invalid_settings_are_errors() {
     let base = Config::preset(Preset::Cifar);
-    let cases: Vec<(Box<dyn Fn(&mut Config)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut Config)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (Box::new(|c| c.beta = 0.0), "beta"),
         (Box::new(|c| c.beta = -1.0), "beta"),
         (Box::new(|c| c.beta = f64::NAN), "beta"),
