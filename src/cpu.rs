@@ -267,18 +267,23 @@ impl CpuExecutor {
             .collect::<Result<Vec<_>>>()?;
 
         let mix_pic = (s.mixing_x as usize, s.mixing_y as usize, pic);
+        let mut base_bytes = vec![0u8; size * 3];
         let mut bytes = vec![0u8; size * 3];
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
         for y in 0..size {
-            base.row(&orig, &mix_pic, y, &mut bytes);
-            for (m, &b) in mixed.iter_mut().zip(&bytes) {
-                *m = tensor[b as usize];
+            base.row(&orig, &mix_pic, y, &mut base_bytes);
+            if stages.is_empty() {
+                for (m, &b) in mixed.iter_mut().zip(&base_bytes) {
+                    *m = tensor[b as usize];
+                }
             }
-            for (source, tables) in &stages {
+            for (r, (source, tables)) in stages.iter().enumerate() {
                 source.row(&orig, &mix_pic, y, &mut bytes);
-                for (m, &b) in mixed.iter_mut().zip(&bytes) {
-                    *m = tables.mix(*m, b);
+                if r == 0 {
+                    tables.mix_first_row(&tensor, &base_bytes, &bytes, &mut mixed);
+                } else {
+                    tables.mix_row(&mut mixed, &bytes);
                 }
             }
             for ch in 0..3 {

@@ -6,6 +6,7 @@
 //! of a batch into plain-old-data [`SamplePlan`]s, and an executor ([`CpuExecutor`]) turns
 //! (plan, pixels) into normalized NCHW tensors as a pure function.
 
+pub mod bench;
 pub mod config;
 pub mod cpu;
 pub mod error;
