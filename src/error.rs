@@ -19,12 +19,12 @@ pub enum Error {
     #[error("mixing set: {0}")]
     MixingSet(String),
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or folder involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (shown in the message rather than chained, so it prints once).
+        error: std::io::Error,
     },
     /// A file could be read but not decoded as an image.
     #[error("{}: cannot decode image: {message}", path.display())]

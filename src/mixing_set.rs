@@ -41,14 +41,14 @@ impl Picture<'_> {
 /// `Image.open(path).convert("RGB")` (alpha dropped, gray replicated).
 pub fn load_rgb(path: &Path) -> Result<RgbImage> {
     let reader = image::ImageReader::open(path)
-        .map_err(|source| Error::Io {
+        .map_err(|error| Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?
         .with_guessed_format()
-        .map_err(|source| Error::Io {
+        .map_err(|error| Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
     let decoded = reader.decode().map_err(|e| Error::Decode {
         path: path.to_path_buf(),
@@ -62,14 +62,14 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|source| Error::Io {
+        let entries = std::fs::read_dir(&d).map_err(|error| Error::Io {
             path: d.clone(),
-            source,
+            error,
         })?;
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Io {
+            let entry = entry.map_err(|error| Error::Io {
                 path: d.clone(),
-                source,
+                error,
             })?;
             let path = entry.path();
             if entry.file_name().to_string_lossy().starts_with('.') {

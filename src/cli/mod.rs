@@ -1,0 +1,36 @@
+//! Subcommands of the `pixmix` command line.
+
+mod augment;
+mod bench;
+mod io;
+mod op;
+mod sheet;
+
+use clap::{Parser, Subcommand};
+
+/// PixMix data augmentation: Pillow-exact operators, seeded plans, fast batch executors.
+#[derive(Parser, Debug)]
+#[command(name = "pixmix", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply one base operator with an explicit parameter to one image.
+    Op(op::OpArgs),
+    /// Write augmented samples of a folder of photos, and a contact sheet.
+    Augment(augment::AugmentArgs),
+    /// Measure the throughput of the CPU path.
+    Bench(bench::BenchArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Op(a) => op::run(a),
+        Command::Augment(a) => augment::run(a),
+        Command::Bench(a) => bench::run(a),
+    }
+}
