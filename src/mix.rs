@@ -16,7 +16,7 @@ pub fn tensorize_table() -> [f32; 256] {
 /// rounded once to f32. The result is the correctly rounded power in all but a vanishing
 /// share of cases, and the same sequence of IEEE operations gives the same bits on any
 /// machine (the CUDA kernels use this very sequence).
-#[inline]
+#[inline(always)]
 pub fn pow(x: f32, e: f32) -> f32 {
     let r = exp2(e as f64 * log2(x as f64)) as f32;
     // Selects rather than branches keep the row loops vectorisable.
@@ -41,17 +41,21 @@ const SQRT2: f64 = std::f64::consts::SQRT_2;
 /// 1.5 * 2^52: adding and subtracting it rounds a double of magnitude below 2^51 to an
 /// integer (ties to even) with two exact IEEE operations.
 const ROUNDER: f64 = 6_755_399_441_055_744.0;
+/// 2^52: a double `2^52 + i` holds the integer `i` in its low mantissa bits.
+const TWO52: f64 = 4_503_599_627_370_496.0;
 
 /// log2 of a positive, finite double: exponent plus `2 atanh(t) / ln 2` for
 /// `t = (m - 1) / (m + 1)`, `m` in [sqrt(1/2), sqrt(2)], series to t^21 (error < 1e-16).
-#[inline]
+/// Integer conversions go through the mantissa of `2^52 + i`, so every step has a packed
+/// SIMD form.
+#[inline(always)]
 fn log2(x: f64) -> f64 {
     let bits = x.to_bits();
-    let k = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let biased = f64::from_bits(TWO52.to_bits() | (bits >> 52) & 0x7ff) - TWO52;
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
     let big = m > SQRT2;
     let m = if big { m * 0.5 } else { m };
-    let k = (k + big as i64) as f64;
+    let k = (biased - 1023.0) + if big { 1.0 } else { 0.0 };
     let t = (m - 1.0) / (m + 1.0);
     let t2 = t * t;
     let mut p = 1.0 / 21.0;
@@ -64,7 +68,7 @@ fn log2(x: f64) -> f64 {
 
 /// 2^y: an integer power of two times `exp(f ln 2)` for `f = y - round(y)`, Taylor series
 /// to degree 13. Inputs are clamped to [-1000, 1000], far beyond the f32 range.
-#[inline]
+#[inline(always)]
 fn exp2(y: f64) -> f64 {
     let y = y.clamp(-1000.0, 1000.0);
     let n = (y + ROUNDER) - ROUNDER;
@@ -87,7 +91,8 @@ fn exp2(y: f64) -> f64 {
     ] {
         p = p * g + 1.0 / d;
     }
-    p * f64::from_bits(((n as i64 + 1023) as u64) << 52)
+    // 2^n: the biased exponent n + 1023 sits in the low mantissa bits of 2^52 + n + 1023.
+    p * f64::from_bits((n + (TWO52 + 1023.0)).to_bits() << 52)
 }
 
 /// The per-round constants of one mixing round.
@@ -141,9 +146,46 @@ impl RoundTables {
                 *x = clip01((a * (*x * 2.0 - 1.0) + self.other[v as usize] + 1.0) / 2.0);
             }
         } else {
-            for (x, &v) in mixed.iter_mut().zip(other) {
-                *x = clip01(pow(*x * 2.0, a) * self.other[v as usize] / 2.0);
+            self.multiply_row(mixed, other);
+        }
+    }
+
+    fn multiply_row(&self, mixed: &mut [f32], other: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.multiply_row_avx2(mixed, other) };
+        }
+        self.multiply_row_lanes(mixed, other)
+    }
+
+    /// The same IEEE operations compiled for 4-wide double vectors (no FMA, so the
+    /// results are identical to the portable code's).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn multiply_row_avx2(&self, mixed: &mut [f32], other: &[u8]) {
+        self.multiply_row_lanes(mixed, other)
+    }
+
+    /// Eight independent values at a time, so the compiler can vectorise the powers and
+    /// overlap their long dependency chains.
+    #[inline(always)]
+    fn multiply_row_lanes(&self, mixed: &mut [f32], other: &[u8]) {
+        const L: usize = 8;
+        let a = self.a;
+        let mut xs = mixed.chunks_exact_mut(L);
+        let mut vs = other.chunks_exact(L);
+        for (x, v) in (&mut xs).zip(&mut vs) {
+            let mut p = [0f32; L];
+            for i in 0..L {
+                p[i] = pow(x[i] * 2.0, a);
             }
+            for i in 0..L {
+                x[i] = clip01(p[i] * self.other[v[i] as usize] / 2.0);
+            }
+        }
+        for (x, &v) in xs.into_remainder().iter_mut().zip(vs.remainder()) {
+            *x = clip01(pow(*x * 2.0, a) * self.other[v as usize] / 2.0);
         }
     }
 
@@ -160,6 +202,37 @@ impl RoundTables {
                 *x = clip01(self.first[b as usize] * self.other[v as usize] / 2.0);
             }
         }
+    }
+}
+
+/// `out[i] = pow(xs[i], e)`, eight lanes at a time (vectorised with AVX2 where present).
+pub fn pow_slice(xs: &[f32], e: f32, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { pow_slice_avx2(xs, e, out) };
+    }
+    pow_slice_lanes(xs, e, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn pow_slice_avx2(xs: &[f32], e: f32, out: &mut [f32]) {
+    pow_slice_lanes(xs, e, out)
+}
+
+#[inline(always)]
+fn pow_slice_lanes(xs: &[f32], e: f32, out: &mut [f32]) {
+    const L: usize = 8;
+    let mut o = out.chunks_exact_mut(L);
+    let mut x = xs.chunks_exact(L);
+    for (o, x) in (&mut o).zip(&mut x) {
+        for i in 0..L {
+            o[i] = pow(x[i], e);
+        }
+    }
+    for (o, &x) in o.into_remainder().iter_mut().zip(x.remainder()) {
+        *o = pow(x, e);
     }
 }
 

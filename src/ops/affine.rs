@@ -91,26 +91,31 @@ pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             continue;
         }
         let (xs, ys) = (xin - 0.5, yin - 0.5);
-        let (fx, fy) = (xs.floor(), ys.floor());
-        let (dx, dy) = (xs - fx, ys - fy);
-        let (ix, iy) = (fx as isize, fy as isize);
+        // xs, ys >= -0.5 here, so floor is truncation except on (-0.5, 0).
+        let ix = if xs < 0.0 { -1 } else { xs as isize };
+        let iy = if ys < 0.0 { -1 } else { ys as isize };
+        let (dx, dy) = (xs - ix as f64, ys - iy as f64);
         let clamp_x = |v: isize| v.clamp(0, w as isize - 1) as usize * 3;
         let (x0, x1) = (clamp_x(ix), clamp_x(ix + 1));
         let row0 = iy.clamp(0, h as isize - 1) as usize * stride;
         // Pillow falls back to the same row when the row below is outside the image.
-        let row1 = if iy + 1 >= 0 && iy + 1 < h as isize {
-            Some((iy + 1) as usize * stride)
+        let row1 = if iy + 1 < h as isize {
+            (iy + 1) as usize * stride
         } else {
-            None
+            row0
         };
-        for c in 0..3 {
-            let lerp = |a: u8, b: u8, d: f64| a as f64 + (b as f64 - a as f64) * d;
-            let v1 = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx);
-            let v2 = match row1 {
-                Some(r) => lerp(src[r + x0 + c], src[r + x1 + c], dx),
-                None => v1,
-            };
-            o[c] = (v1 + (v2 - v1) * dy) as u8;
+        let lerp = |a: u8, b: u8, d: f64| a as f64 + (b as f64 - a as f64) * d;
+        if dy == 0.0 {
+            // v1 + (v2 - v1) * 0 is v1 exactly: the second row does not matter.
+            for c in 0..3 {
+                o[c] = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx) as u8;
+            }
+        } else {
+            for c in 0..3 {
+                let v1 = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx);
+                let v2 = lerp(src[row1 + x0 + c], src[row1 + x1 + c], dx);
+                o[c] = (v1 + (v2 - v1) * dy) as u8;
+            }
         }
     }
 }
