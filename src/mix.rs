@@ -152,6 +152,11 @@ impl RoundTables {
 
     fn multiply_row(&self, mixed: &mut [f32], other: &[u8]) {
         #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            return unsafe { self.multiply_row_avx512(mixed, other) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
             return unsafe { self.multiply_row_avx2(mixed, other) };
@@ -164,6 +169,13 @@ impl RoundTables {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn multiply_row_avx2(&self, mixed: &mut [f32], other: &[u8]) {
+        self.multiply_row_lanes(mixed, other)
+    }
+
+    /// The same IEEE operations for 8-wide double vectors.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn multiply_row_avx512(&self, mixed: &mut [f32], other: &[u8]) {
         self.multiply_row_lanes(mixed, other)
     }
 
