@@ -112,90 +112,8 @@ impl CpuExecutor {
 
     /// Checks that the plan fits the images, the mixing set and the configuration.
     pub fn check(&self, plan: &BatchPlan, images: &[RgbImage], mixing: &MixingSet) -> Result<()> {
-        let c = &self.config;
-        if plan.len() != images.len() {
-            return Err(Error::Input(format!(
-                "plan has {} samples but {} images were given",
-                plan.len(),
-                images.len()
-            )));
-        }
-        for (i, (s, img)) in plan.samples.iter().zip(images).enumerate() {
-            let (w, h) = (img.width(), img.height());
-            c.check_image_size(i, w, h)?;
-            let fail = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
-            match (&c.train, s.transform) {
-                (TrainTransform::FlipPadCrop { padding }, TRANSFORM_FLIP_PAD_CROP) => {
-                    let p = *padding as i64;
-                    let (x, y) = (s.crop_x as i64, s.crop_y as i64);
-                    let size = c.size as i64;
-                    if s.crop_w as usize != c.size
-                        || s.crop_h as usize != c.size
-                        || x < -p
-                        || y < -p
-                        || x + size > w as i64 + p
-                        || y + size > h as i64 + p
-                    {
-                        return fail(format!(
-                            "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image padded by {p}",
-                            s.crop_w, s.crop_h
-                        ));
-                    }
-                }
-                (TrainTransform::ResizedCropFlip { .. }, TRANSFORM_RESIZED_CROP_FLIP) => {
-                    let (x, y) = (s.crop_x as i64, s.crop_y as i64);
-                    if x < 0
-                        || y < 0
-                        || s.crop_w == 0
-                        || s.crop_h == 0
-                        || x + s.crop_w as i64 > w as i64
-                        || y + s.crop_h as i64 > h as i64
-                    {
-                        return fail(format!(
-                            "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image",
-                            s.crop_w, s.crop_h
-                        ));
-                    }
-                }
-                (_, t) => return fail(format!("transform {t} does not match the configuration")),
-            }
-            if s.flip > 1 {
-                return fail(format!("flip must be 0 or 1, got {}", s.flip));
-            }
-            let Some(pic) = mixing.picture(s.mixing_index as usize) else {
-                return fail(format!(
-                    "mixing index {} but the set has {} pictures",
-                    s.mixing_index,
-                    mixing.len()
-                ));
-            };
-            if s.mixing_x as usize + c.size > pic.width || s.mixing_y as usize + c.size > pic.height
-            {
-                return fail(format!(
-                    "mixing crop at ({}, {}) does not fit the {}x{} picture",
-                    s.mixing_x, s.mixing_y, pic.width, pic.height
-                ));
-            }
-            check_op(&s.base).map_err(|e| Error::Input(format!("sample {i}: base: {e}")))?;
-            for (r, round) in plan.rounds_of(i)?.iter().enumerate() {
-                let bad = |what: String| Error::Input(format!("sample {i} round {r}: {what}"));
-                match round.source {
-                    SOURCE_AUGMENTED => check_op(&round.aug).map_err(|e| bad(e.to_string()))?,
-                    SOURCE_MIXING => {}
-                    other => return Err(bad(format!("unknown source {other}"))),
-                }
-                if round.mix > 1 {
-                    return Err(bad(format!("unknown mix {}", round.mix)));
-                }
-                if !(round.a.is_finite() && round.b.is_finite()) {
-                    return Err(bad(format!(
-                        "weights ({}, {}) must be finite",
-                        round.a, round.b
-                    )));
-                }
-            }
-        }
-        Ok(())
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        check_batch(&self.config, plan, &sizes, mixing.sizes())
     }
 
     /// The `size` x `size` original of one sample: its train transform applied to `img`.
@@ -296,6 +214,97 @@ impl CpuExecutor {
         }
         Ok(())
     }
+}
+
+/// Checks that `plan` fits images of `image_sizes`, mixing pictures of `mixing_sizes` and
+/// `config`: every index, crop, operator and weight, before any work is done.
+pub fn check_batch(
+    c: &Config,
+    plan: &BatchPlan,
+    image_sizes: &[(usize, usize)],
+    mixing_sizes: &[(usize, usize)],
+) -> Result<()> {
+    if plan.len() != image_sizes.len() {
+        return Err(Error::Input(format!(
+            "plan has {} samples but {} images were given",
+            plan.len(),
+            image_sizes.len()
+        )));
+    }
+    for (i, (s, &(w, h))) in plan.samples.iter().zip(image_sizes).enumerate() {
+        c.check_image_size(i, w, h)?;
+        let fail = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
+        match (&c.train, s.transform) {
+            (TrainTransform::FlipPadCrop { padding }, TRANSFORM_FLIP_PAD_CROP) => {
+                let p = *padding as i64;
+                let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+                let size = c.size as i64;
+                if s.crop_w as usize != c.size
+                    || s.crop_h as usize != c.size
+                    || x < -p
+                    || y < -p
+                    || x + size > w as i64 + p
+                    || y + size > h as i64 + p
+                {
+                    return fail(format!(
+                        "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image padded by {p}",
+                        s.crop_w, s.crop_h
+                    ));
+                }
+            }
+            (TrainTransform::ResizedCropFlip { .. }, TRANSFORM_RESIZED_CROP_FLIP) => {
+                let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+                if x < 0
+                    || y < 0
+                    || s.crop_w == 0
+                    || s.crop_h == 0
+                    || x + s.crop_w as i64 > w as i64
+                    || y + s.crop_h as i64 > h as i64
+                {
+                    return fail(format!(
+                        "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image",
+                        s.crop_w, s.crop_h
+                    ));
+                }
+            }
+            (_, t) => return fail(format!("transform {t} does not match the configuration")),
+        }
+        if s.flip > 1 {
+            return fail(format!("flip must be 0 or 1, got {}", s.flip));
+        }
+        let Some(&(pw, ph)) = mixing_sizes.get(s.mixing_index as usize) else {
+            return fail(format!(
+                "mixing index {} but the set has {} pictures",
+                s.mixing_index,
+                mixing_sizes.len()
+            ));
+        };
+        if s.mixing_x as usize + c.size > pw || s.mixing_y as usize + c.size > ph {
+            return fail(format!(
+                "mixing crop at ({}, {}) does not fit the {pw}x{ph} picture",
+                s.mixing_x, s.mixing_y
+            ));
+        }
+        check_op(&s.base).map_err(|e| Error::Input(format!("sample {i}: base: {e}")))?;
+        for (r, round) in plan.rounds_of(i)?.iter().enumerate() {
+            let bad = |what: String| Error::Input(format!("sample {i} round {r}: {what}"));
+            match round.source {
+                SOURCE_AUGMENTED => check_op(&round.aug).map_err(|e| bad(e.to_string()))?,
+                SOURCE_MIXING => {}
+                other => return Err(bad(format!("unknown source {other}"))),
+            }
+            if round.mix > 1 {
+                return Err(bad(format!("unknown mix {}", round.mix)));
+            }
+            if !(round.a.is_finite() && round.b.is_finite()) {
+                return Err(bad(format!(
+                    "weights ({}, {}) must be finite",
+                    round.a, round.b
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_op(op: &OpPlan) -> Result<()> {

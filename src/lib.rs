@@ -11,12 +11,14 @@ pub mod config;
 pub mod cpu;
 pub mod error;
 pub mod image;
+pub mod kernels;
 pub mod mix;
 pub mod mixing_set;
 pub mod ops;
 pub mod pipeline;
 pub mod plan;
 pub mod resize;
+pub mod staging;
 pub mod tensor;
 
 pub use config::{Config, Preset, TrainTransform};

@@ -10,6 +10,7 @@ mod enhance;
 mod lut;
 mod params;
 
+pub use affine::Transpose;
 pub use params::{float_param, int_param};
 
 use crate::error::{Error, Result};
@@ -228,11 +229,11 @@ impl PreparedOp {
             Operator::Equalize => PreparedOp::Lut(Box::new(lut::equalize(img))),
             Operator::Posterize => PreparedOp::Lut(Box::new(lut::posterize(param as u32))),
             Operator::Solarize => PreparedOp::Lut(Box::new(lut::solarize(param as u32))),
-            Operator::Rotate => affine::rotate(param, img.width(), img.height()),
-            Operator::ShearX => PreparedOp::Affine([1.0, param, 0.0, 0.0, 1.0, 0.0]),
-            Operator::ShearY => PreparedOp::Affine([1.0, 0.0, 0.0, param, 1.0, 0.0]),
-            Operator::TranslateX => PreparedOp::Affine([1.0, 0.0, param, 0.0, 1.0, 0.0]),
-            Operator::TranslateY => PreparedOp::Affine([1.0, 0.0, 0.0, 0.0, 1.0, param]),
+            Operator::Rotate
+            | Operator::ShearX
+            | Operator::ShearY
+            | Operator::TranslateX
+            | Operator::TranslateY => geometry(op, param, img.width(), img.height()),
             Operator::Color => PreparedOp::Enhance(enhance::Blend::color(param)),
             Operator::Contrast => PreparedOp::Enhance(enhance::Blend::contrast(param, img)),
             Operator::Brightness => PreparedOp::Enhance(enhance::Blend::brightness(param)),
@@ -250,6 +251,19 @@ impl PreparedOp {
             PreparedOp::Affine(m) => affine::row(m, img, y, out),
             PreparedOp::Enhance(blend) => blend.row(img, y, out),
         }
+    }
+}
+
+/// The geometric operators, which depend on the image's size only: an identity, a lossless
+/// transpose or an affine matrix. Other operators give the identity.
+pub fn geometry(op: Operator, param: f64, width: usize, height: usize) -> PreparedOp {
+    match op {
+        Operator::Rotate => affine::rotate(param, width, height),
+        Operator::ShearX => PreparedOp::Affine([1.0, param, 0.0, 0.0, 1.0, 0.0]),
+        Operator::ShearY => PreparedOp::Affine([1.0, 0.0, 0.0, param, 1.0, 0.0]),
+        Operator::TranslateX => PreparedOp::Affine([1.0, 0.0, param, 0.0, 1.0, 0.0]),
+        Operator::TranslateY => PreparedOp::Affine([1.0, 0.0, 0.0, 0.0, 1.0, param]),
+        _ => PreparedOp::Identity,
     }
 }
 

@@ -1,0 +1,158 @@
+//! Builds the kernels: the stages compiled for the host (always, with the cc crate, so the
+//! GPU arithmetic is tested on every machine), and the CUDA fatbin (compute_80 PTX plus
+//! sm_90 code) when nvcc is found. The kernel source, with its headers inlined, is always
+//! embedded so NVRTC can compile it at first use where nvcc was missing.
+//!
+//! nvcc is looked up in NVCC, CUDA_HOME/CUDA_PATH, PATH, then pip-installed toolchains
+//! (`nvidia/cu13/bin/nvcc` in this crate's `.cache/cuda-venv` or the python3 on PATH).
+//! PIXMIX_REQUIRE_KERNELS=1 turns a missing or failing nvcc into a build error.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HEADERS: [&str; 7] = [
+    "common.cuh",
+    "plan.cuh",
+    "mixing.cuh",
+    "pixel_ops.cuh",
+    "resample.cuh",
+    "tables.cuh",
+    "stages.cuh",
+];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let kernels = manifest.join("kernels");
+    println!("cargo:rerun-if-changed=kernels");
+    for var in [
+        "NVCC",
+        "CUDA_HOME",
+        "CUDA_PATH",
+        "PATH",
+        "PIXMIX_REQUIRE_KERNELS",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!("cargo:rustc-check-cfg=cfg(pixmix_fatbin)");
+
+    cc::Build::new()
+        .cpp(true)
+        .file(kernels.join("host.cpp"))
+        .flag_if_supported("-std=c++17")
+        .flag_if_supported("-ffp-contract=off")
+        .opt_level(2)
+        .warnings(true)
+        .compile("pixmix_kernels_host");
+
+    std::fs::write(
+        out.join("pixmix_kernels.cu"),
+        inline_source(&kernels, "pixmix.cu"),
+    )
+    .expect("write the inlined kernel source");
+
+    let require = std::env::var("PIXMIX_REQUIRE_KERNELS").is_ok_and(|v| v == "1");
+    let fatbin = out.join("pixmix.fatbin");
+    match find_nvcc(&manifest) {
+        Some(nvcc) => {
+            let status = Command::new(&nvcc)
+                .args(["-fatbin", "--fmad=false", "-O3", "-std=c++17"])
+                .args(["-gencode", "arch=compute_80,code=compute_80"])
+                .args(["-gencode", "arch=compute_90,code=sm_90"])
+                .arg("-o")
+                .arg(&fatbin)
+                .arg(kernels.join("pixmix.cu"))
+                .status();
+            match status {
+                Ok(s) if s.success() => println!("cargo:rustc-cfg=pixmix_fatbin"),
+                other => {
+                    let why = format!(
+                        "{} failed to compile kernels/pixmix.cu: {other:?}",
+                        nvcc.display()
+                    );
+                    if require {
+                        panic!("{why}");
+                    }
+                    println!(
+                        "cargo:warning={why}; the CUDA path will compile the kernels with NVRTC at first use"
+                    );
+                }
+            }
+        }
+        None => {
+            let why = "nvcc not found (NVCC, CUDA_HOME, CUDA_PATH, PATH, pip nvidia-cuda-nvcc)";
+            if require {
+                panic!("PIXMIX_REQUIRE_KERNELS=1 but {why}");
+            }
+            println!(
+                "cargo:warning={why}; the CUDA path will compile the kernels with NVRTC at first use"
+            );
+        }
+    }
+}
+
+/// The kernel source with every `#include "x.cuh"` replaced by the header (once each), so
+/// NVRTC needs no include path.
+fn inline_source(dir: &Path, file: &str) -> String {
+    fn expand(dir: &Path, file: &str, seen: &mut Vec<String>, out: &mut String) {
+        if seen.iter().any(|s| s == file) {
+            return;
+        }
+        seen.push(file.to_string());
+        let text = std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|e| panic!("read kernels/{file}: {e}"));
+        for line in text.lines() {
+            let t = line.trim();
+            if let Some(name) = t
+                .strip_prefix("#include \"")
+                .and_then(|r| r.strip_suffix('"'))
+            {
+                expand(dir, name, seen, out);
+            } else if t != "#pragma once" {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    for h in HEADERS {
+        assert!(dir.join(h).exists(), "kernels/{h} is missing");
+    }
+    let mut out = String::new();
+    expand(dir, file, &mut Vec::new(), &mut out);
+    out
+}
+
+fn find_nvcc(manifest: &Path) -> Option<PathBuf> {
+    let is_file = |p: &Path| p.is_file().then(|| p.to_path_buf());
+    if let Some(p) = std::env::var_os("NVCC") {
+        return is_file(Path::new(&p));
+    }
+    for var in ["CUDA_HOME", "CUDA_PATH"] {
+        if let Some(home) = std::env::var_os(var)
+            && let Some(p) = is_file(&Path::new(&home).join("bin").join("nvcc"))
+        {
+            return Some(p);
+        }
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if let Some(p) = is_file(&dir.join("nvcc")) {
+                return Some(p);
+            }
+        }
+    }
+    // pip's nvidia-cuda-nvcc: in this crate's cache venv, or in python3's site-packages.
+    let mut sites = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(manifest.join(".cache/cuda-venv/lib")) {
+        sites.extend(entries.flatten().map(|e| e.path().join("site-packages")));
+    }
+    if let Ok(out) = Command::new("python3")
+        .args(["-c", "import site, sys; print('\\n'.join(site.getsitepackages() + [site.getusersitepackages()]))"])
+        .output()
+    {
+        sites.extend(String::from_utf8_lossy(&out.stdout).lines().map(PathBuf::from));
+    }
+    sites
+        .iter()
+        .find_map(|s| is_file(&s.join("nvidia/cu13/bin/nvcc")))
+}

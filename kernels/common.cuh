@@ -1,0 +1,60 @@
+// Shared definitions for the kernels and their host build. No standard headers, so the
+// same text compiles with nvcc, NVRTC and a host C++ compiler.
+#pragma once
+
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define PIXMIX_HD __host__ __device__ __forceinline__
+#define PIXMIX_DEVICE 1
+#else
+#define PIXMIX_HD inline
+#endif
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef int i32;
+typedef unsigned long long u64;
+typedef long long i64;
+
+// Bit casts between doubles/floats and integers.
+PIXMIX_HD u64 bits_of(double x) {
+#if defined(__CUDA_ARCH__)
+    return (u64)__double_as_longlong(x);
+#else
+    u64 b;
+    __builtin_memcpy(&b, &x, 8);
+    return b;
+#endif
+}
+
+PIXMIX_HD double double_of(u64 b) {
+#if defined(__CUDA_ARCH__)
+    return __longlong_as_double((i64)b);
+#else
+    double x;
+    __builtin_memcpy(&x, &b, 8);
+    return x;
+#endif
+}
+
+PIXMIX_HD u32 bits_of(float x) {
+#if defined(__CUDA_ARCH__)
+    return (u32)__float_as_uint(x);
+#else
+    u32 b;
+    __builtin_memcpy(&b, &x, 4);
+    return b;
+#endif
+}
+
+PIXMIX_HD float float_of(u32 b) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(b);
+#else
+    float x;
+    __builtin_memcpy(&x, &b, 4);
+    return x;
+#endif
+}
+
+PIXMIX_HD i32 clamp_i32(i32 v, i32 lo, i32 hi) { return v < lo ? lo : (v > hi ? hi : v); }

@@ -1,0 +1,49 @@
+// The kernels' stages compiled for the host and run element by element, single-threaded:
+// the CPU-side proof of the CUDA arithmetic (tests/kernel_math.rs).
+#include "stages.cuh"
+
+extern "C" {
+
+// Runs all four stages over a batch described by host pointers.
+void pixmix_host_run(const KernelArgs* a) {
+    const KernelArgs& args = *a;
+    i32 size = (i32)args.size;
+    for (u32 n = 0; n < args.n; n++) {
+        const ImageMeta& im = args.image_meta[n];
+        u64 temp = (u64)im.temp_width * im.temp_height;
+        for (u64 i = 0; i < temp; i++) pixmix_train_pass1(args, n, i);
+        for (i32 y = 0; y < size; y++)
+            for (i32 x = 0; x < size; x++) pixmix_train_pass2(args, n, x, y);
+        u32 hist[768] = {0};
+        u64 luma_sum = 0;
+        const u8* orig = args.orig + (u64)n * size * size * 3;
+        for (i32 p = 0; p < size * size; p++) {
+            for (int c = 0; c < 3; c++) hist[c * 256 + orig[p * 3 + c]]++;
+            luma_sum += pixmix_luma(orig + p * 3);
+        }
+        pixmix_tables(args, n, hist, luma_sum);
+        for (i32 y = 0; y < size; y++)
+            for (i32 x = 0; x < size; x++) pixmix_pixel(args, n, x, y);
+    }
+}
+
+float pixmix_host_pow(float x, float e) { return pixmix_pow(x, e); }
+u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
+u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
+
+// Sizes and field offsets of the shared structs, for the layout test.
+void pixmix_host_layout(u64* out) {
+    u64 v[] = {
+        sizeof(SamplePlan), __builtin_offsetof(SamplePlan, crop_x), __builtin_offsetof(SamplePlan, mixing_index),
+        __builtin_offsetof(SamplePlan, first_round), __builtin_offsetof(SamplePlan, base),
+        sizeof(RoundPlan), __builtin_offsetof(RoundPlan, a), __builtin_offsetof(RoundPlan, source),
+        sizeof(OpPlan), __builtin_offsetof(OpPlan, op),
+        sizeof(OpDesc), __builtin_offsetof(OpDesc, f), __builtin_offsetof(OpDesc, kind),
+        sizeof(ImageMeta), __builtin_offsetof(ImageMeta, width), __builtin_offsetof(ImageMeta, vertical_first),
+        sizeof(PictureMeta), __builtin_offsetof(PictureMeta, width),
+        sizeof(KernelArgs), __builtin_offsetof(KernelArgs, out), __builtin_offsetof(KernelArgs, n),
+        __builtin_offsetof(KernelArgs, mean), __builtin_offsetof(KernelArgs, std),
+    };
+    for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) out[i] = v[i];
+}
+}

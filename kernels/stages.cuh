@@ -1,0 +1,99 @@
+// The stages of one batch, each as a function of one output element, so the CUDA kernels
+// (pixmix.cu) and the host build (host.cpp) run the very same code:
+//   1. train_pass1: first resize pass of a resized crop into the sample's intermediate;
+//   2. train_pass2: the original (second resize pass + flip, or flip + padded crop);
+//   3. statistics: channel histograms and luma sum -> autocontrast/equalize tables, mean;
+//   4. pixel: base operator, mixing rounds, normalization, output conversion.
+#pragma once
+#include "common.cuh"
+#include "mixing.cuh"
+#include "pixel_ops.cuh"
+#include "plan.cuh"
+#include "resample.cuh"
+#include "tables.cuh"
+
+// Element i of sample n's resize intermediate. Horizontal first: crop_h rows of `size`
+// pixels; vertical first: `size` rows of crop_w pixels.
+PIXMIX_HD void pixmix_train_pass1(const KernelArgs& args, u32 n, u64 i) {
+    const SamplePlan& s = args.samples[n];
+    const ImageMeta& im = args.image_meta[n];
+    if (s.transform != PIXMIX_TRANSFORM_RESIZED_CROP_FLIP) return;
+    if (i >= (u64)im.temp_width * im.temp_height) return;
+    u32 tx = (u32)(i % im.temp_width), ty = (u32)(i / im.temp_width);
+    const u8* img = args.images + im.offset;
+    i64 stride = (i64)im.width * 3;
+    const u8* crop = img + (i64)s.crop_y * stride + (i64)s.crop_x * 3;
+    u8* dst = args.temp + im.temp_offset + i * 3;
+    if (im.vertical_first) {
+        pixmix_resample(crop + (i64)tx * 3, stride, (i32)s.crop_h, (i32)args.size, (i32)ty, dst);
+    } else {
+        pixmix_resample(crop + (i64)ty * stride, 3, (i32)s.crop_w, (i32)args.size, (i32)tx, dst);
+    }
+}
+
+// Pixel (x, y) of sample n's original.
+PIXMIX_HD void pixmix_train_pass2(const KernelArgs& args, u32 n, i32 x, i32 y) {
+    const SamplePlan& s = args.samples[n];
+    const ImageMeta& im = args.image_meta[n];
+    i32 size = (i32)args.size;
+    u8* orig = args.orig + (u64)n * size * size * 3;
+    if (s.transform == PIXMIX_TRANSFORM_FLIP_PAD_CROP) {
+        u8* dst = orig + (y * size + x) * 3;
+        i64 sy = (i64)y + s.crop_y, fx = (i64)x + s.crop_x;
+        if (sy < 0 || sy >= im.height || fx < 0 || fx >= im.width) {
+            dst[0] = dst[1] = dst[2] = 0;
+            return;
+        }
+        i64 sx = s.flip ? (i64)im.width - 1 - fx : fx;
+        const u8* p = args.images + im.offset + ((u64)sy * im.width + sx) * 3;
+        dst[0] = p[0];
+        dst[1] = p[1];
+        dst[2] = p[2];
+        return;
+    }
+    i32 ox = s.flip ? size - 1 - x : x;
+    u8* dst = orig + (y * size + ox) * 3;
+    const u8* temp = args.temp + im.temp_offset;
+    if (im.vertical_first) {
+        pixmix_resample(temp + (i64)y * im.temp_width * 3, 3, (i32)im.temp_width, size, x, dst);
+    } else {
+        pixmix_resample(temp + (i64)x * 3, (i64)im.temp_width * 3, (i32)im.temp_height, size, y, dst);
+    }
+}
+
+// Tables of sample n from its histograms (3 x 256) and luma sum.
+PIXMIX_HD void pixmix_tables(const KernelArgs& args, u32 n, const u32* hist, u64 luma_sum) {
+    u8* t = args.tables + (u64)n * PIXMIX_TABLE_STRIDE;
+    for (int c = 0; c < 3; c++) {
+        pixmix_autocontrast_table(hist + c * 256, t + PIXMIX_TABLE_AUTOCONTRAST + c * 256);
+        pixmix_equalize_table(hist + c * 256, t + PIXMIX_TABLE_EQUALIZE + c * 256);
+    }
+    t[PIXMIX_TABLE_MEAN] = pixmix_mean_luma(luma_sum, (u64)args.size * args.size);
+}
+
+// Output pixel (x, y) of sample n, all three channels.
+PIXMIX_HD void pixmix_pixel(const KernelArgs& args, u32 n, i32 x, i32 y) {
+    const SamplePlan& s = args.samples[n];
+    u8 bytes[3];
+    pixmix_op_pixel(args, args.descs[n], n, x, y, bytes);
+    float mixed[3];
+    for (int c = 0; c < 3; c++) mixed[c] = pixmix_tensorize(bytes[c]);
+    for (u32 r = 0; r < s.round_count; r++) {
+        u32 index = s.first_round + r;
+        const RoundPlan& round = args.rounds[index];
+        pixmix_op_pixel(args, args.descs[args.n + index], n, x, y, bytes);
+        for (int c = 0; c < 3; c++) mixed[c] = pixmix_mix(mixed[c], bytes[c], round.a, round.b, round.mix);
+    }
+    u64 plane = (u64)args.size * args.size;
+    u64 at = (u64)n * 3 * plane + (u64)y * args.size + x;
+    for (int c = 0; c < 3; c++) {
+        float v = pixmix_normalize(mixed[c], args.mean[c], args.std[c]);
+        if (args.dtype == PIXMIX_DTYPE_F32) {
+            ((float*)args.out)[at + c * plane] = v;
+        } else if (args.dtype == PIXMIX_DTYPE_F16) {
+            ((u16*)args.out)[at + c * plane] = pixmix_f16(v);
+        } else {
+            ((u16*)args.out)[at + c * plane] = pixmix_bf16(v);
+        }
+    }
+}

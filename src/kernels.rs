@@ -1,0 +1,133 @@
+//! The CUDA kernels' code: the compiled fatbin or the source for NVRTC, and the same
+//! stages compiled for the host ([`HostKernelExecutor`]), which proves the GPU arithmetic
+//! on machines without a GPU.
+
+use crate::config::Config;
+use crate::cpu::check_batch;
+use crate::error::Result;
+use crate::image::RgbImage;
+use crate::mixing_set::MixingSet;
+use crate::plan::BatchPlan;
+use crate::staging::{KernelArgs, TABLE_STRIDE, dtype_code, picture_meta, stage};
+use crate::tensor::{Dtype, Tensor, TensorData};
+
+/// The kernel source with its headers inlined (compiled by NVRTC when no fatbin was built).
+pub const SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/pixmix_kernels.cu"));
+
+/// The fatbin nvcc built (compute_80 PTX and sm_90 code), if nvcc was found at build time.
+#[cfg(pixmix_fatbin)]
+pub const FATBIN: Option<&[u8]> = Some(include_bytes!(concat!(env!("OUT_DIR"), "/pixmix.fatbin")));
+/// The fatbin nvcc built, if nvcc was found at build time.
+#[cfg(not(pixmix_fatbin))]
+pub const FATBIN: Option<&[u8]> = None;
+
+/// Names of the kernels, in launch order.
+pub const KERNEL_NAMES: [&str; 4] = [
+    "pixmix_train_pass1_kernel",
+    "pixmix_train_pass2_kernel",
+    "pixmix_stats_kernel",
+    "pixmix_pixel_kernel",
+];
+
+unsafe extern "C" {
+    fn pixmix_host_run(args: *const KernelArgs);
+    fn pixmix_host_pow(x: f32, e: f32) -> f32;
+    fn pixmix_host_f16(v: f32) -> u16;
+    fn pixmix_host_bf16(v: f32) -> u16;
+    fn pixmix_host_layout(out: *mut u64);
+}
+
+/// The kernels' `pixmix_pow`, compiled for the host.
+pub fn host_pow(x: f32, e: f32) -> f32 {
+    // SAFETY: a pure function of two floats.
+    unsafe { pixmix_host_pow(x, e) }
+}
+
+/// The kernels' f32-to-f16 conversion (bits), compiled for the host.
+pub fn host_f16(v: f32) -> u16 {
+    // SAFETY: a pure function of a float.
+    unsafe { pixmix_host_f16(v) }
+}
+
+/// The kernels' f32-to-bf16 conversion (bits), compiled for the host.
+pub fn host_bf16(v: f32) -> u16 {
+    // SAFETY: a pure function of a float.
+    unsafe { pixmix_host_bf16(v) }
+}
+
+/// Sizes and offsets of the shared structs as the C++ compiler lays them out.
+pub fn host_layout() -> [u64; 23] {
+    let mut out = [0u64; 23];
+    // SAFETY: the function writes exactly 23 values.
+    unsafe { pixmix_host_layout(out.as_mut_ptr()) };
+    out
+}
+
+/// Runs the CUDA kernels' stages on the CPU, one element at a time, on one thread: slow,
+/// and meant for verification. Given the same plan it must equal
+/// [`CpuExecutor`](crate::CpuExecutor), and the GPU must equal it.
+#[derive(Debug)]
+pub struct HostKernelExecutor {
+    config: Config,
+}
+
+impl HostKernelExecutor {
+    /// An executor for `config`.
+    pub fn new(config: &Config) -> Result<Self> {
+        config.validate()?;
+        Ok(HostKernelExecutor {
+            config: config.clone(),
+        })
+    }
+
+    /// Augments a batch as the kernels do.
+    pub fn augment(
+        &self,
+        plan: &BatchPlan,
+        images: &[RgbImage],
+        mixing: &MixingSet,
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        let c = &self.config;
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        check_batch(c, plan, &sizes, mixing.sizes())?;
+        let staged = stage(c, plan, &sizes)?;
+        let image_bytes: Vec<u8> = images
+            .iter()
+            .flat_map(|i| i.as_bytes().iter().copied())
+            .collect();
+        let pictures = picture_meta(mixing);
+        let mut temp = vec![0u8; staged.temp_bytes.max(1)];
+        let mut orig = vec![0u8; plan.len() * c.size * c.size * 3];
+        let mut tables = vec![0u8; plan.len() * TABLE_STRIDE];
+        let mut out = Tensor::zeros([plan.len(), 3, c.size, c.size], dtype);
+        let out_ptr = match &mut out.data {
+            TensorData::F32(v) => v.as_mut_ptr() as u64,
+            TensorData::F16(v) => v.as_mut_ptr() as u64,
+            TensorData::Bf16(v) => v.as_mut_ptr() as u64,
+        };
+        let args = KernelArgs {
+            samples: plan.samples.as_ptr() as u64,
+            rounds: plan.rounds.as_ptr() as u64,
+            descs: staged.descs.as_ptr() as u64,
+            images: image_bytes.as_ptr() as u64,
+            image_meta: staged.image_meta.as_ptr() as u64,
+            temp: temp.as_mut_ptr() as u64,
+            orig: orig.as_mut_ptr() as u64,
+            tables: tables.as_mut_ptr() as u64,
+            mixing: mixing.bytes().as_ptr() as u64,
+            mixing_meta: pictures.as_ptr() as u64,
+            out: out_ptr,
+            n: plan.len() as u32,
+            size: c.size as u32,
+            dtype: dtype_code(dtype),
+            reserved: 0,
+            mean: c.mean,
+            std: c.std,
+        };
+        // SAFETY: every pointer addresses a live buffer of the size the stages index
+        // (checked plan, staged offsets), and nothing else touches them during the call.
+        unsafe { pixmix_host_run(&args) };
+        Ok(out)
+    }
+}
