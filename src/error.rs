@@ -18,6 +18,12 @@ pub enum Error {
     /// A mixing set could not be built.
     #[error("mixing set: {0}")]
     MixingSet(String),
+    /// No CUDA driver, no device, or no way to get the kernels onto it.
+    #[error("CUDA unavailable: {0}")]
+    NoCuda(String),
+    /// A CUDA call failed (out of memory, launch failure, ...).
+    #[error("CUDA error: {0}")]
+    Cuda(String),
     /// A file could not be read or written.
     #[error("{}: {error}", path.display())]
     Io {

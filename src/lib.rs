@@ -9,6 +9,7 @@
 pub mod bench;
 pub mod config;
 pub mod cpu;
+pub mod cuda;
 pub mod error;
 pub mod image;
 pub mod kernels;

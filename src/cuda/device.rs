@@ -1,0 +1,176 @@
+//! Finding a GPU and loading the kernels onto it.
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaStream, DriverError};
+use cudarc::nvrtc::{CompileOptions, Ptx};
+
+use crate::error::{Error, Result};
+use crate::kernels::{FATBIN, SOURCE};
+
+/// Turns a driver error into the library's error, naming what was being done.
+pub(crate) fn cuda(what: &str) -> impl Fn(DriverError) -> Error + '_ {
+    move |e| Error::Cuda(format!("{what}: {e}"))
+}
+
+/// Whether the CUDA driver library can be loaded (it says nothing about devices).
+pub fn driver_present() -> bool {
+    // SAFETY: only tries to open the shared library.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+/// What a CUDA device is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Device ordinal.
+    pub ordinal: usize,
+    /// Marketing name, e.g. "NVIDIA H200".
+    pub name: String,
+    /// Compute capability (major, minor).
+    pub compute_capability: (i32, i32),
+    /// Device memory in bytes.
+    pub total_memory: usize,
+}
+
+fn info(ctx: &Arc<CudaContext>) -> Result<DeviceInfo> {
+    Ok(DeviceInfo {
+        ordinal: ctx.ordinal(),
+        name: ctx.name().map_err(cuda("reading the device name"))?,
+        compute_capability: ctx
+            .compute_capability()
+            .map_err(cuda("reading the compute capability"))?,
+        total_memory: ctx.total_mem().map_err(cuda("reading the memory size"))?,
+    })
+}
+
+fn device_count() -> Result<usize> {
+    if !driver_present() {
+        return Err(Error::NoCuda(
+            "the CUDA driver library (libcuda) was not found".into(),
+        ));
+    }
+    let n = CudaContext::device_count()
+        .map_err(|e| Error::NoCuda(format!("the CUDA driver reports no usable device: {e}")))?;
+    Ok(n.max(0) as usize)
+}
+
+/// Every CUDA device of this machine. Fails with [`Error::NoCuda`] when there is no driver
+/// or no device.
+pub fn devices() -> Result<Vec<DeviceInfo>> {
+    let n = device_count()?;
+    if n == 0 {
+        return Err(Error::NoCuda("the CUDA driver found no device".into()));
+    }
+    (0..n)
+        .map(|i| info(&CudaContext::new(i).map_err(cuda("opening the device"))?))
+        .collect()
+}
+
+/// The four kernels of a batch.
+pub(crate) struct Kernels {
+    pub pass1: CudaFunction,
+    pub pass2: CudaFunction,
+    pub stats: CudaFunction,
+    pub pixel: CudaFunction,
+}
+
+/// One GPU with the kernels loaded and a stream of its own.
+pub struct CudaDevice {
+    pub(crate) ctx: Arc<CudaContext>,
+    pub(crate) stream: Arc<CudaStream>,
+    pub(crate) kernels: Kernels,
+    _module: Arc<CudaModule>,
+    info: DeviceInfo,
+}
+
+impl std::fmt::Debug for CudaDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CudaDevice({:?})", self.info)
+    }
+}
+
+impl CudaDevice {
+    /// Opens device `ordinal`, creates a stream and loads the kernels (the embedded fatbin,
+    /// or the embedded source compiled by NVRTC for this device when nvcc was missing at
+    /// build time).
+    pub fn new(ordinal: usize) -> Result<CudaDevice> {
+        let n = device_count()?;
+        if n == 0 {
+            return Err(Error::NoCuda("the CUDA driver found no device".into()));
+        }
+        if ordinal >= n {
+            return Err(Error::Config(format!(
+                "CUDA device {ordinal} does not exist; this machine has {n} (0..{n})"
+            )));
+        }
+        let ctx = CudaContext::new(ordinal).map_err(cuda("opening the device"))?;
+        let info = info(&ctx)?;
+        let stream = ctx.new_stream().map_err(cuda("creating a stream"))?;
+        let module = load_module(&ctx, info.compute_capability)?;
+        let f = |name: &str| {
+            module
+                .load_function(name)
+                .map_err(|e| Error::Cuda(format!("loading kernel {name}: {e}")))
+        };
+        let kernels = Kernels {
+            pass1: f("pixmix_train_pass1_kernel")?,
+            pass2: f("pixmix_train_pass2_kernel")?,
+            stats: f("pixmix_stats_kernel")?,
+            pixel: f("pixmix_pixel_kernel")?,
+        };
+        Ok(CudaDevice {
+            ctx,
+            stream,
+            kernels,
+            _module: module,
+            info,
+        })
+    }
+
+    /// What the device is.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// The driver context (for allocating buffers to hand to the executor).
+    pub fn context(&self) -> &Arc<CudaContext> {
+        &self.ctx
+    }
+
+    /// The stream the executor launches on.
+    pub fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
+    }
+
+    /// The raw stream the executor launches on (for ordering with a caller's stream).
+    pub fn raw_stream(&self) -> cudarc::driver::sys::CUstream {
+        self.stream.cu_stream()
+    }
+}
+
+fn load_module(ctx: &Arc<CudaContext>, (major, minor): (i32, i32)) -> Result<Arc<CudaModule>> {
+    let ptx = match FATBIN {
+        Some(bin) => Ptx::from_binary(bin.to_vec()),
+        None => {
+            // SAFETY: only tries to open the shared library.
+            if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+                return Err(Error::NoCuda(
+                    "the kernels were built without nvcc and NVRTC (libnvrtc) was not found to \
+                     compile them; install the CUDA toolkit or pip's nvidia-cuda-nvcc and rebuild"
+                        .into(),
+                ));
+            }
+            let opts = CompileOptions {
+                fmad: Some(false),
+                options: vec![
+                    format!("--gpu-architecture=compute_{major}{minor}"),
+                    "-std=c++17".into(),
+                ],
+                ..Default::default()
+            };
+            cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
+                .map_err(|e| Error::Cuda(format!("NVRTC could not compile the kernels: {e}")))?
+        }
+    };
+    ctx.load_module(ptx).map_err(cuda("loading the kernels"))
+}

@@ -1,0 +1,10 @@
+//! The CUDA path: device detection, kernel loading, and [`CudaExecutor`], which runs the
+//! same plans as [`CpuExecutor`](crate::CpuExecutor) with every picture kept in device
+//! memory. Nothing here panics on a machine without libcuda or without a GPU: each entry
+//! checks for the driver first and returns [`Error::NoCuda`](crate::Error::NoCuda).
+
+mod device;
+mod executor;
+
+pub use device::{CudaDevice, DeviceInfo, devices, driver_present};
+pub use executor::{CudaExecutor, DeviceOutput};

@@ -1,0 +1,244 @@
+//! The CUDA executor against the CPU executor on the same plans. Without a GPU these tests
+//! say that they were skipped; with PIXMIX_REQUIRE_CUDA=1 a missing GPU fails them.
+
+mod common;
+
+use common::make_image;
+use cudarc::driver::DevicePtr;
+use pixmix::cuda::{CudaExecutor, driver_present};
+use pixmix::plan::OpPlan;
+use pixmix::{
+    BatchPlan, Config, CpuExecutor, Dtype, Error, MixingSet, Operator, Planner, Preset, RgbImage,
+};
+
+/// Says so on the real standard error, which the test harness does not capture.
+fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+fn require() -> bool {
+    std::env::var("PIXMIX_REQUIRE_CUDA").is_ok_and(|v| v == "1")
+}
+
+fn executor(config: &Config, test: &str) -> Option<CudaExecutor> {
+    match CudaExecutor::new(config, 0) {
+        Ok(e) => Some(e),
+        Err(e) if require() => panic!("PIXMIX_REQUIRE_CUDA=1 but {e}"),
+        Err(e) => {
+            skipped(test, &e.to_string());
+            None
+        }
+    }
+}
+
+fn mixing(config: &Config) -> MixingSet {
+    let pics =
+        [(50, 40, 1), (40, 64, 2), (300, 260, 3)].map(|(w, h, s)| make_image("smooth", s, w, h));
+    MixingSet::from_images(pics, config.mixing_resize).unwrap()
+}
+
+fn photos(n: usize, sizes: &[(usize, usize)]) -> Vec<RgbImage> {
+    (0..n)
+        .map(|i| {
+            let (w, h) = sizes[i % sizes.len()];
+            make_image(
+                ["smooth", "noise", "levels", "mixed"][i % 4],
+                7 + i as u64,
+                w,
+                h,
+            )
+        })
+        .collect()
+}
+
+/// Runs both executors on one plan for every dtype and demands agreement within 1e-5
+/// (and reports how much is bit-exact).
+fn agree(
+    config: &Config,
+    images: &[RgbImage],
+    plan: &BatchPlan,
+    gpu: &mut CudaExecutor,
+    mix: &MixingSet,
+) {
+    let cpu = CpuExecutor::new(config).unwrap();
+    for dtype in [Dtype::F32, Dtype::F16, Dtype::Bf16] {
+        let a = cpu.augment(plan, images, mix, dtype).unwrap().to_f32_vec();
+        let b = gpu.augment(plan, images, dtype).unwrap().to_f32_vec();
+        assert_eq!(a.len(), b.len());
+        let exact = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| x.to_bits() == y.to_bits())
+            .count();
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0f32, f32::max);
+        println!(
+            "{dtype:?}: {exact} of {} values bit-exact, max difference {worst:e}",
+            a.len()
+        );
+        let tolerance = if dtype == Dtype::F32 { 1e-5 } else { 1e-2 };
+        assert!(
+            worst <= tolerance,
+            "{dtype:?}: CUDA and CPU differ by {worst}"
+        );
+    }
+}
+
+fn run(
+    config: &Config,
+    images: &[RgbImage],
+    seed: u64,
+    edit: Option<&dyn Fn(&mut BatchPlan)>,
+    test: &str,
+) {
+    let Some(mut gpu) = executor(config, test) else {
+        return;
+    };
+    let mix = mixing(config);
+    gpu.set_mixing(&mix).unwrap();
+    let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+    let mut plan = Planner::new(config, seed)
+        .unwrap()
+        .plan(&sizes, mix.sizes())
+        .unwrap();
+    if let Some(edit) = edit {
+        edit(&mut plan);
+    }
+    agree(config, images, &plan, &mut gpu, &mix);
+}
+
+#[test]
+fn cuda_equals_cpu_on_cifar_batches_of_1024() {
+    let config = Config::preset(Preset::Cifar);
+    run(
+        &config,
+        &photos(1024, &[(32, 32), (40, 33)]),
+        1,
+        None,
+        "cuda_equals_cpu_on_cifar_batches_of_1024",
+    );
+}
+
+#[test]
+fn cuda_equals_cpu_on_ragged_imagenet_batches() {
+    let config = Config::preset(Preset::Imagenet);
+    let images = photos(
+        64,
+        &[(500, 375), (224, 224), (123, 456), (1000, 90), (3, 2)],
+    );
+    run(
+        &config,
+        &images,
+        2,
+        None,
+        "cuda_equals_cpu_on_ragged_imagenet_batches",
+    );
+}
+
+#[test]
+fn cuda_equals_cpu_for_every_operator_at_odd_sizes() {
+    let mut config = Config::preset(Preset::Cifar);
+    config.size = 31;
+    config.mixing_resize = 37;
+    config.severity = 10;
+    config.k = 6;
+    let edit = |plan: &mut BatchPlan| {
+        for (i, s) in plan.samples.iter_mut().enumerate() {
+            let op = Operator::ALL[i % 13];
+            s.base = OpPlan {
+                param: op.param_from_level(0.1 + (i % 10) as f64, 31, 31),
+                op: op as u32,
+                reserved: 0,
+            };
+        }
+    };
+    run(
+        &config,
+        &photos(130, &[(31, 31), (35, 40)]),
+        3,
+        Some(&edit),
+        "cuda_equals_cpu_for_every_operator_at_odd_sizes",
+    );
+}
+
+#[test]
+fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {
+    let config = Config::preset(Preset::Cifar);
+    let Some(mut gpu) = executor(
+        &config,
+        "cuda_writes_into_a_callers_buffer_on_a_callers_stream",
+    ) else {
+        return;
+    };
+    let mix = mixing(&config);
+    gpu.set_mixing(&mix).unwrap();
+    let images = photos(16, &[(32, 32)]);
+    let plan = Planner::new(&config, 4)
+        .unwrap()
+        .plan(&vec![(32, 32); 16], mix.sizes())
+        .unwrap();
+    let expected = CpuExecutor::new(&config)
+        .unwrap()
+        .augment(&plan, &images, &mix, Dtype::F16)
+        .unwrap();
+    let ctx = gpu.device().context().clone();
+    let caller = ctx.new_stream().unwrap();
+    let dst = caller.alloc_zeros::<u16>(16 * 3 * 32 * 32).unwrap();
+    let (ptr, sync) = dst.device_ptr(&caller);
+    // SAFETY: dst is a live allocation of this context, large enough, used by nothing else.
+    unsafe {
+        gpu.augment_into(
+            &plan,
+            &images,
+            Dtype::F16,
+            ptr,
+            16 * 3 * 32 * 32 * 2,
+            caller.cu_stream(),
+        )
+    }
+    .unwrap();
+    drop(sync);
+    let got: Vec<u16> = caller.clone_dtoh(&dst).unwrap();
+    let want: Vec<u16> = expected
+        .to_f32_vec()
+        .iter()
+        .map(|&v| half::f16::from_f32(v).to_bits())
+        .collect();
+    let close = got.iter().zip(&want).filter(|(a, b)| a == b).count();
+    assert!(
+        close as f64 >= 0.999 * want.len() as f64,
+        "only {close} of {} equal",
+        want.len()
+    );
+    // Too small a destination is an error, not a write past its end.
+    let small = caller.alloc_zeros::<u8>(10).unwrap();
+    let (p, _s) = small.device_ptr(&caller);
+    // SAFETY: as above; the call must refuse before writing.
+    let err = unsafe { gpu.augment_into(&plan, &images, Dtype::F16, p, 10, caller.cu_stream()) }
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("destination holds 10 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_driver_the_cuda_path_is_an_error_not_a_panic() {
+    if driver_present() {
+        skipped(
+            "without_a_driver_the_cuda_path_is_an_error_not_a_panic",
+            "a CUDA driver is present",
+        );
+        return;
+    }
+    let config = Config::preset(Preset::Cifar);
+    match CudaExecutor::new(&config, 0) {
+        Err(Error::NoCuda(msg)) => assert!(msg.contains("libcuda"), "{msg}"),
+        other => panic!("expected NoCuda, got {other:?}"),
+    }
+    assert!(matches!(pixmix::cuda::devices(), Err(Error::NoCuda(_))));
+}
