@@ -122,3 +122,145 @@ pub fn measure_cpu(
         execute_seconds: exec_s / batches as f64,
     })
 }
+
+/// What one CUDA benchmark run measured.
+#[derive(Clone, Debug)]
+pub struct CudaBenchResult {
+    /// The preset measured.
+    pub preset: Preset,
+    /// The device.
+    pub device: String,
+    /// Samples per batch.
+    pub batch: usize,
+    /// Output element type.
+    pub dtype: Dtype,
+    /// Batches timed.
+    pub batches: usize,
+    /// Wall seconds per batch (plans pre-drawn; source images already on the device).
+    pub seconds_per_batch: f64,
+    /// Bytes the fused pixel kernel must move per image: read the original and the mixing
+    /// crop once, write the output.
+    pub fused_bytes_per_image: usize,
+    /// Device-to-device copy bandwidth measured in the same run (bytes read + written / s).
+    pub copy_bandwidth: f64,
+}
+
+impl CudaBenchResult {
+    /// Images per second.
+    pub fn images_per_second(&self) -> f64 {
+        self.batch as f64 / self.seconds_per_batch
+    }
+
+    /// Bytes per second the fused kernel's traffic amounts to.
+    pub fn fused_bandwidth(&self) -> f64 {
+        self.images_per_second() * self.fused_bytes_per_image as f64
+    }
+
+    /// Share of the measured copy bandwidth.
+    pub fn bandwidth_ratio(&self) -> f64 {
+        self.fused_bandwidth() / self.copy_bandwidth
+    }
+}
+
+/// Measures the CUDA path on device `ordinal`: source images resident on the device, plans
+/// drawn beforehand, batches of `batch` written to a device buffer, timed until `duration`
+/// has passed (at least 5 batches), plus a device-to-device copy for the bandwidth ratio.
+pub fn measure_cuda(
+    preset: Preset,
+    batch: usize,
+    dtype: Dtype,
+    ordinal: usize,
+    duration: Duration,
+) -> Result<CudaBenchResult> {
+    use crate::cuda::CudaExecutor;
+    use crate::error::Error;
+    use cudarc::driver::DevicePtr;
+
+    let config = Config::preset(preset);
+    let (images, mixing) = bench_inputs(&config, preset, batch)?;
+    let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+    let mut exec = CudaExecutor::new(&config, ordinal)?;
+    exec.set_mixing(&mixing)?;
+    let device = exec.device().info().name.clone();
+    let stream = exec.device().stream().clone();
+    let err = |what: &'static str| {
+        move |e: cudarc::driver::DriverError| Error::Cuda(format!("{what}: {e}"))
+    };
+    let pixels: Vec<u8> = images
+        .iter()
+        .flat_map(|i| i.as_bytes().iter().copied())
+        .collect();
+    let d_images = stream
+        .clone_htod(&pixels)
+        .map_err(err("uploading images"))?;
+    let s = config.size;
+    let out_bytes = batch * 3 * s * s * dtype.size();
+    let d_out = stream
+        .alloc_zeros::<u8>(out_bytes)
+        .map_err(err("allocating the output"))?;
+    let mut planner = Planner::new(&config, 0)?;
+    let plans = (0..8)
+        .map(|_| planner.plan(&sizes, mixing.sizes()))
+        .collect::<Result<Vec<_>>>()?;
+    let (img_ptr, _a) = d_images.device_ptr(&stream);
+    let (out_ptr, _b) = d_out.device_ptr(&stream);
+    let raw = stream.cu_stream();
+    let mut run = |i: usize| -> Result<()> {
+        // SAFETY: both buffers belong to the executor's context and outlive the run; the
+        // executor's own stream orders everything.
+        unsafe {
+            exec.augment_device_batch(
+                &plans[i % plans.len()],
+                img_ptr,
+                &sizes,
+                dtype,
+                out_ptr,
+                out_bytes,
+                raw,
+            )
+        }
+    };
+    for i in 0..3 {
+        run(i)?;
+    }
+    stream.synchronize().map_err(err("warm-up"))?;
+    let start = Instant::now();
+    let mut batches = 0;
+    while batches < 5 || start.elapsed() < duration {
+        run(batches)?;
+        batches += 1;
+        if batches % 16 == 0 {
+            stream.synchronize().map_err(err("timing"))?;
+        }
+    }
+    stream.synchronize().map_err(err("timing"))?;
+    let seconds_per_batch = start.elapsed().as_secs_f64() / batches as f64;
+
+    // Device copy bandwidth, same run: 1 GiB copied a few times.
+    let len = 1usize << 30;
+    let a = stream
+        .alloc_zeros::<u8>(len)
+        .map_err(err("allocating the copy buffers"))?;
+    let mut b = stream
+        .alloc_zeros::<u8>(len)
+        .map_err(err("allocating the copy buffers"))?;
+    stream.memcpy_dtod(&a, &mut b).map_err(err("copying"))?;
+    stream.synchronize().map_err(err("copying"))?;
+    let t = Instant::now();
+    let copies = 10;
+    for _ in 0..copies {
+        stream.memcpy_dtod(&a, &mut b).map_err(err("copying"))?;
+    }
+    stream.synchronize().map_err(err("copying"))?;
+    let copy_bandwidth = (2 * len * copies) as f64 / t.elapsed().as_secs_f64();
+    Ok(CudaBenchResult {
+        preset,
+        device,
+        batch,
+        dtype,
+        batches,
+        seconds_per_batch,
+        fused_bytes_per_image: s * s * 3 * (2 + dtype.size()),
+        copy_bandwidth,
+    })
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The whole GPU verification in one device call.
+#
+#   scripts/device-check.sh build   # here: build everything, pack binaries into
+#                                   # target/device-check (carry that folder)
+#   scripts/device-check.sh run     # on the GPU machine: CUDA tests with
+#                                   # PIXMIX_REQUIRE_CUDA=1, compute-sanitizer memcheck and
+#                                   # racecheck, benchmarks; summary in $OUT/summary.md
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pack=target/device-check
+
+build() {
+  set -e
+  scripts/install-nvcc.sh
+  export PIXMIX_REQUIRE_KERNELS=1
+  cargo build --release --locked --bins --benches
+  rm -rf "$pack" && mkdir -p "$pack"
+  cargo test --release --locked --no-run --message-format=json 2>/dev/null \
+    | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["kind"] == ["test"]:
+        print(m["target"]["name"], m["executable"])
+' | while read -r name exe; do
+      case "$name" in cuda|kernel_math|golden|executor|reference) cp "$exe" "$pack/$name" ;; esac
+    done
+  cp target/release/pixmix "$pack/pixmix"
+  cp "$(ls -t target/release/deps/throughput-* | grep -v '\.d$' | head -1)" "$pack/throughput"
+  strip "$pack"/*
+  git rev-parse HEAD > "$pack/commit"
+  du -sh "$pack"
+  local bytes
+  bytes=$(du -sb "$pack" | cut -f1)
+  [ "$bytes" -lt $((60 * 1024 * 1024)) ] || { echo "pack too large: $bytes bytes" >&2; exit 1; }
+  echo "carry $pack and run: bash scripts/device-check.sh run"
+}
+
+run() {
+  local out=${OUT:-/tmp/device-check-out}
+  mkdir -p "$out"
+  local summary=$out/summary.md
+  local failed=0
+  {
+    echo "# device check"
+    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "- commit: $(cat "$pack/commit" 2>/dev/null || echo unknown)"
+    echo "- device: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)"
+  } > "$summary"
+  step() {  # step NAME COMMAND...: run, log, record
+    local name=$1
+    shift
+    local t0=$SECONDS
+    "$@" > "$out/$name.log" 2>&1
+    local rc=$?
+    echo "- $name: $([ $rc -eq 0 ] && echo PASS || echo "FAIL (exit $rc)") in $((SECONDS - t0)) s" >> "$summary"
+    [ $rc -eq 0 ] || failed=1
+  }
+  export PIXMIX_REQUIRE_CUDA=1
+  step cuda-tests "$pack/cuda" --nocapture --test-threads=1
+  step kernel-math "$pack/kernel_math"
+  step executor "$pack/executor"
+  step golden "$pack/golden"
+  step reference "$pack/reference"
+  if command -v compute-sanitizer >/dev/null; then
+    step memcheck compute-sanitizer --tool memcheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes cuda_writes_into
+    step racecheck compute-sanitizer --tool racecheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes
+  else
+    echo "- compute-sanitizer: not found" >> "$summary"
+    failed=1
+  fi
+  step bench-cuda "$pack/pixmix" bench --device cuda --seconds 2
+  step bench-cpu "$pack/pixmix" bench --device cpu --seconds 2
+  {
+    echo
+    echo "## CUDA vs CPU agreement"
+    grep -E "bit-exact|^test " "$out/cuda-tests.log" || true
+    echo
+    echo "## Benchmarks"
+    cat "$out/bench-cuda.log" "$out/bench-cpu.log" 2>/dev/null
+    echo
+    echo "## Sanitizers"
+    tail -n 3 "$out/memcheck.log" "$out/racecheck.log" 2>/dev/null
+  } >> "$summary"
+  cat "$summary"
+  return $failed
+}
+
+case "${1:-build}" in
+  build) build ;;
+  run) run ;;
+  *) echo "usage: $0 [build|run]" >&2; exit 2 ;;
+esac
