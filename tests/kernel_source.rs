@@ -1,0 +1,40 @@
+//! The embedded kernel source (the NVRTC fallback used when nvcc was missing at build
+//! time) compiles with NVRTC and defines every kernel. Skipped, loudly, where libnvrtc
+//! cannot be loaded; CI puts pip's NVRTC on the library path.
+
+use cudarc::nvrtc::{CompileOptions, compile_ptx_with_opts};
+use pixmix::kernels::{FATBIN, KERNEL_NAMES, SOURCE};
+
+#[test]
+fn embedded_source_compiles_with_nvrtc() {
+    // SAFETY: only tries to open the shared library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED embedded_source_compiles_with_nvrtc: libnvrtc not found");
+        assert!(
+            std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
+            "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
+        );
+        return;
+    }
+    let opts = CompileOptions {
+        fmad: Some(false),
+        options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
+        ..Default::default()
+    };
+    let ptx = compile_ptx_with_opts(SOURCE, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
+    let text = ptx.to_src();
+    for name in KERNEL_NAMES {
+        assert!(text.contains(&format!(".entry {name}")), "{name} missing from the PTX");
+    }
+    // --fmad=false: no fused multiply-add may appear, or GPU and CPU results would part.
+    assert!(!text.contains("fma.rn"), "the PTX contains fused multiply-adds");
+}
+
+#[test]
+fn the_fatbin_is_embedded_when_kernels_are_required() {
+    if option_env!("PIXMIX_REQUIRE_KERNELS") == Some("1") {
+        let bin = FATBIN.expect("PIXMIX_REQUIRE_KERNELS=1 builds must embed the fatbin");
+        assert!(bin.len() > 10_000);
+    }
+}
