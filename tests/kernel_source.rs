@@ -10,7 +10,10 @@ fn embedded_source_compiles_with_nvrtc() {
     // SAFETY: only tries to open the shared library.
     if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
         use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED embedded_source_compiles_with_nvrtc: libnvrtc not found");
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED embedded_source_compiles_with_nvrtc: libnvrtc not found"
+        );
         assert!(
             std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
             "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
@@ -25,10 +28,16 @@ fn embedded_source_compiles_with_nvrtc() {
     let ptx = compile_ptx_with_opts(SOURCE, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
     let text = ptx.to_src();
     for name in KERNEL_NAMES {
-        assert!(text.contains(&format!(".entry {name}")), "{name} missing from the PTX");
+        assert!(
+            text.contains(&format!(".entry {name}")),
+            "{name} missing from the PTX"
+        );
     }
     // --fmad=false: no fused multiply-add may appear, or GPU and CPU results would part.
-    assert!(!text.contains("fma.rn"), "the PTX contains fused multiply-adds");
+    assert!(
+        !text.contains("fma.rn"),
+        "the PTX contains fused multiply-adds"
+    );
 }
 
 #[test]
