@@ -6,6 +6,8 @@
 //! of a batch into plain-old-data [`SamplePlan`]s, and an executor ([`CpuExecutor`]) turns
 //! (plan, pixels) into normalized NCHW tensors as a pure function.
 
+#![warn(missing_docs)]
+
 pub mod bench;
 pub mod config;
 pub mod cpu;

@@ -82,10 +82,14 @@ pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     let src = img.as_bytes();
     let stride = w * 3;
     let yc = y as f64 + 0.5;
+    // Pillow evaluates (a*xc + b*yc) + c; the products with yc are the same all along the row.
+    let (byc, eyc) = (m[1] * yc, m[4] * yc);
+    let last_x = w as isize - 1;
+    let last_y = h as isize - 1;
     for (x, o) in out.chunks_exact_mut(3).enumerate() {
         let xc = x as f64 + 0.5;
-        let xin = m[0] * xc + m[1] * yc + m[2];
-        let yin = m[3] * xc + m[4] * yc + m[5];
+        let xin = m[0] * xc + byc + m[2];
+        let yin = m[3] * xc + eyc + m[5];
         if !(xin >= 0.0 && xin < wf && yin >= 0.0 && yin < hf) {
             o.fill(0);
             continue;
@@ -95,25 +99,27 @@ pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
         let ix = if xs < 0.0 { -1 } else { xs as isize };
         let iy = if ys < 0.0 { -1 } else { ys as isize };
         let (dx, dy) = (xs - ix as f64, ys - iy as f64);
-        let clamp_x = |v: isize| v.clamp(0, w as isize - 1) as usize * 3;
-        let (x0, x1) = (clamp_x(ix), clamp_x(ix + 1));
-        let row0 = iy.clamp(0, h as isize - 1) as usize * stride;
+        let x0 = ix.clamp(0, last_x) as usize * 3;
+        let x1 = (ix + 1).min(last_x) as usize * 3;
+        let r0 = iy.clamp(0, last_y) as usize * stride;
         // Pillow falls back to the same row when the row below is outside the image.
-        let row1 = if iy + 1 < h as isize {
+        let r1 = if iy < last_y {
             (iy + 1) as usize * stride
         } else {
-            row0
+            r0
         };
+        let (a, b) = (&src[r0 + x0..r0 + x0 + 3], &src[r0 + x1..r0 + x1 + 3]);
         let lerp = |a: u8, b: u8, d: f64| a as f64 + (b as f64 - a as f64) * d;
         if dy == 0.0 {
             // v1 + (v2 - v1) * 0 is v1 exactly: the second row does not matter.
             for c in 0..3 {
-                o[c] = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx) as u8;
+                o[c] = lerp(a[c], b[c], dx) as u8;
             }
         } else {
+            let (a2, b2) = (&src[r1 + x0..r1 + x0 + 3], &src[r1 + x1..r1 + x1 + 3]);
             for c in 0..3 {
-                let v1 = lerp(src[row0 + x0 + c], src[row0 + x1 + c], dx);
-                let v2 = lerp(src[row1 + x0 + c], src[row1 + x1 + c], dx);
+                let v1 = lerp(a[c], b[c], dx);
+                let v2 = lerp(a2[c], b2[c], dx);
                 o[c] = (v1 + (v2 - v1) * dy) as u8;
             }
         }
