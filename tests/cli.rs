@@ -91,27 +91,23 @@ fn op_writes_what_the_library_computes() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `pixmix augment` of the bundled assets: cifar preset, 6 samples in batches of 4, seed 9.
+fn augment_cifar(out: &Path, extra: &[&str]) -> (bool, String) {
+    let (photos, mixing) = (assets("photos"), assets("mixing"));
+    let mut args = vec![
+        "augment", "--images", &photos, "--mixing", &mixing, "--preset", "cifar", "--count", "6",
+        "--batch", "4", "--seed", "9",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    pixmix(&args)
+}
+
 #[test]
 fn augment_writes_samples_sheet_and_matching_npy() {
     let dir = scratch("augment");
     let png = dir.join("png");
-    let (ok, text) = pixmix(&[
-        "augment",
-        "--images",
-        &assets("photos"),
-        "--mixing",
-        &assets("mixing"),
-        "--preset",
-        "cifar",
-        "--count",
-        "6",
-        "--batch",
-        "4",
-        "--seed",
-        "9",
-        "--out",
-        png.to_str().unwrap(),
-    ]);
+    let (ok, text) = augment_cifar(&png, &[]);
     assert!(ok, "{text}");
     let pngs = std::fs::read_dir(&png).unwrap().filter(|e| {
         let name = e
@@ -134,25 +130,7 @@ fn augment_writes_samples_sheet_and_matching_npy() {
     );
 
     let npy = dir.join("npy");
-    let (ok, text) = pixmix(&[
-        "augment",
-        "--images",
-        &assets("photos"),
-        "--mixing",
-        &assets("mixing"),
-        "--preset",
-        "cifar",
-        "--count",
-        "6",
-        "--batch",
-        "4",
-        "--seed",
-        "9",
-        "--format",
-        "npy",
-        "--out",
-        npy.to_str().unwrap(),
-    ]);
+    let (ok, text) = augment_cifar(&npy, &["--format", "npy"]);
     assert!(ok, "{text}");
     let bytes = std::fs::read(npy.join("augmented.npy")).unwrap();
     let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;

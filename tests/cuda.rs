@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::make_image;
+use common::{mixing, photos};
 use cudarc::driver::DevicePtr;
 use pixmix::cuda::{CudaExecutor, driver_present};
 use pixmix::plan::OpPlan;
@@ -30,26 +30,6 @@ fn executor(config: &Config, test: &str) -> Option<CudaExecutor> {
             None
         }
     }
-}
-
-fn mixing(config: &Config) -> MixingSet {
-    let pics =
-        [(50, 40, 1), (40, 64, 2), (300, 260, 3)].map(|(w, h, s)| make_image("smooth", s, w, h));
-    MixingSet::from_images(pics, config.mixing_resize).unwrap()
-}
-
-fn photos(n: usize, sizes: &[(usize, usize)]) -> Vec<RgbImage> {
-    (0..n)
-        .map(|i| {
-            let (w, h) = sizes[i % sizes.len()];
-            make_image(
-                ["smooth", "noise", "levels", "mixed"][i % 4],
-                7 + i as u64,
-                w,
-                h,
-            )
-        })
-        .collect()
 }
 
 /// Runs both executors on one plan for every dtype and demands agreement within 1e-5
@@ -116,7 +96,7 @@ fn cuda_equals_cpu_on_cifar_batches_of_1024() {
     let config = Config::preset(Preset::Cifar);
     run(
         &config,
-        &photos(1024, &[(32, 32), (40, 33)]),
+        &photos(1024, &[(32, 32), (40, 33)], 7),
         1,
         None,
         "cuda_equals_cpu_on_cifar_batches_of_1024",
@@ -129,6 +109,7 @@ fn cuda_equals_cpu_on_ragged_imagenet_batches() {
     let images = photos(
         64,
         &[(500, 375), (224, 224), (123, 456), (1000, 90), (3, 2)],
+        7,
     );
     run(
         &config,
@@ -158,7 +139,7 @@ fn cuda_equals_cpu_for_every_operator_at_odd_sizes() {
     };
     run(
         &config,
-        &photos(130, &[(31, 31), (35, 40)]),
+        &photos(130, &[(31, 31), (35, 40)], 7),
         3,
         Some(&edit),
         "cuda_equals_cpu_for_every_operator_at_odd_sizes",
@@ -176,7 +157,7 @@ fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {
     };
     let mix = mixing(&config);
     gpu.set_mixing(&mix).unwrap();
-    let images = photos(16, &[(32, 32)]);
+    let images = photos(16, &[(32, 32)], 7);
     let plan = Planner::new(&config, 4)
         .unwrap()
         .plan(&vec![(32, 32); 16], mix.sizes())

@@ -5,13 +5,11 @@ mod common;
 
 use std::mem::{offset_of, size_of};
 
-use common::make_image;
+use common::{mixing, photos};
 use pixmix::kernels::{HostKernelExecutor, host_bf16, host_f16, host_layout, host_pow};
 use pixmix::plan::{OpPlan, RoundPlan, SamplePlan};
 use pixmix::staging::{ImageMeta, KernelArgs, OpDesc, PictureMeta};
-use pixmix::{
-    Config, CpuExecutor, Dtype, MixingSet, Operator, Planner, Preset, RgbImage, TrainTransform,
-};
+use pixmix::{Config, CpuExecutor, Dtype, Operator, Planner, Preset, RgbImage, TrainTransform};
 
 #[test]
 fn struct_layouts_agree_with_the_cuda_header() {
@@ -95,12 +93,6 @@ fn power_and_conversions_are_bit_identical() {
 /// An edit applied to a drawn plan before both executors run it.
 type PlanEdit = dyn Fn(usize, &mut pixmix::BatchPlan);
 
-fn mixing(config: &Config) -> MixingSet {
-    let pics =
-        [(50, 40, 1), (40, 64, 2), (300, 260, 3)].map(|(w, h, s)| make_image("smooth", s, w, h));
-    MixingSet::from_images(pics, config.mixing_resize).unwrap()
-}
-
 fn compare(config: &Config, images: &[RgbImage], seed: u64, force: Option<&PlanEdit>) {
     let mix = mixing(config);
     let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
@@ -136,26 +128,12 @@ fn compare(config: &Config, images: &[RgbImage], seed: u64, force: Option<&PlanE
     }
 }
 
-fn photos(n: usize, sizes: &[(usize, usize)]) -> Vec<RgbImage> {
-    (0..n)
-        .map(|i| {
-            let (w, h) = sizes[i % sizes.len()];
-            make_image(
-                ["smooth", "noise", "levels", "mixed"][i % 4],
-                100 + i as u64,
-                w,
-                h,
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn kernels_equal_the_cpu_executor_on_cifar() {
     let config = Config::preset(Preset::Cifar);
     compare(
         &config,
-        &photos(48, &[(32, 32), (40, 33), (25, 24)]),
+        &photos(48, &[(32, 32), (40, 33), (25, 24)], 100),
         1,
         None,
     );
@@ -169,6 +147,7 @@ fn kernels_equal_the_cpu_executor_on_ragged_imagenet_batches() {
         &photos(
             12,
             &[(500, 375), (224, 224), (123, 456), (1000, 90), (3, 2)],
+            100,
         ),
         2,
         None,
@@ -211,7 +190,12 @@ fn kernels_equal_the_cpu_executor_for_every_operator() {
             }
         }
     };
-    compare(&config, &photos(n, &[(31, 31), (35, 40)]), 3, Some(&force));
+    compare(
+        &config,
+        &photos(n, &[(31, 31), (35, 40)], 100),
+        3,
+        Some(&force),
+    );
 }
 
 #[test]
@@ -226,7 +210,11 @@ fn kernels_equal_the_cpu_executor_on_resized_crops_of_any_shape() {
     };
     compare(
         &config,
-        &photos(40, &[(300, 173), (61, 47), (48, 48), (20, 400), (400, 20)]),
+        &photos(
+            40,
+            &[(300, 173), (61, 47), (48, 48), (20, 400), (400, 20)],
+            100,
+        ),
         4,
         None,
     );

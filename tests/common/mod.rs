@@ -2,7 +2,7 @@
 //! `tools/golden.py` and fixture decoding.
 #![allow(dead_code)]
 
-use pixmix::RgbImage;
+use pixmix::{Config, MixingSet, RgbImage};
 use serde_json::Value;
 
 /// splitmix64 finaliser of `seed + (idx + 1) * golden ratio`.
@@ -75,5 +75,28 @@ pub fn f32s_from_base64(s: &str) -> Vec<f32> {
     bytes
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Three smooth mixing pictures (one large enough for the imagenet preset), resized for
+/// `config`.
+pub fn mixing(config: &Config) -> MixingSet {
+    let pics =
+        [(50, 40, 1), (40, 64, 2), (300, 260, 3)].map(|(w, h, s)| make_image("smooth", s, w, h));
+    MixingSet::from_images(pics, config.mixing_resize).unwrap()
+}
+
+/// `n` synthetic photos cycling through `sizes` and four image kinds.
+pub fn photos(n: usize, sizes: &[(usize, usize)], seed: u64) -> Vec<RgbImage> {
+    (0..n)
+        .map(|i| {
+            let (w, h) = sizes[i % sizes.len()];
+            make_image(
+                ["smooth", "noise", "levels", "mixed"][i % 4],
+                seed + i as u64,
+                w,
+                h,
+            )
+        })
         .collect()
 }
