@@ -13,6 +13,7 @@ pub mod config;
 pub mod cpu;
 pub mod cuda;
 pub mod error;
+pub mod fractal;
 pub mod image;
 pub mod kernels;
 pub mod mix;

@@ -2,6 +2,7 @@
 
 mod augment;
 mod bench;
+mod fractals;
 mod io;
 mod op;
 mod sheet;
@@ -22,8 +23,10 @@ enum Command {
     Op(op::OpArgs),
     /// Write augmented samples of a folder of photos, and a contact sheet.
     Augment(augment::AugmentArgs),
-    /// Measure the throughput of the CPU path.
+    /// Measure the throughput of the CPU or CUDA path.
     Bench(bench::BenchArgs),
+    /// Generate procedural fractal mixing pictures.
+    Fractals(fractals::FractalsArgs),
 }
 
 /// Runs the parsed command.
@@ -32,5 +35,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Op(a) => op::run(a),
         Command::Augment(a) => augment::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Fractals(a) => fractals::run(a),
     }
 }

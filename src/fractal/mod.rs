@@ -1,0 +1,132 @@
+//! A procedural mixing set: random fractal flames (Draves & Reckase), rendered on the CPU
+//! and filtered so that dull pictures are redrawn. Same seed, same pictures.
+
+mod fastmath;
+mod filter;
+mod genome;
+mod render;
+mod variation;
+
+pub use filter::{Metrics, Thresholds};
+pub use genome::{Frame, Genome, Transform};
+pub use render::{frame, render};
+pub use variation::Variation;
+
+use crate::error::{Error, Result};
+use crate::image::RgbImage;
+
+/// How fractals are rendered and judged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FractalSettings {
+    /// Side of the square pictures.
+    pub size: usize,
+    /// Plotted points per output pixel of the final render.
+    pub quality: f64,
+    /// Plotted points per output pixel of the preview the verdict is based on.
+    pub preview_quality: f64,
+    /// Acceptance thresholds.
+    pub thresholds: Thresholds,
+    /// Give up after this many genomes per requested picture.
+    pub max_attempts_per_picture: usize,
+}
+
+impl FractalSettings {
+    /// The design's defaults at `size`: quality 25, preview quality 10.
+    pub fn new(size: usize) -> FractalSettings {
+        FractalSettings {
+            size,
+            quality: 25.0,
+            preview_quality: 10.0,
+            thresholds: Thresholds::default(),
+            max_attempts_per_picture: 40,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(8..=4096).contains(&self.size) {
+            return Err(Error::Config(format!(
+                "fractal size must be in 8..=4096, got {}",
+                self.size
+            )));
+        }
+        for (name, q) in [
+            ("quality", self.quality),
+            ("preview_quality", self.preview_quality),
+        ] {
+            if !(q.is_finite() && q > 0.0 && q <= 10_000.0) {
+                return Err(Error::Config(format!(
+                    "{name} must be in (0, 10000], got {q}"
+                )));
+            }
+        }
+        if self.max_attempts_per_picture == 0 {
+            return Err(Error::Config(
+                "max_attempts_per_picture must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a generation run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FractalStats {
+    /// Pictures kept.
+    pub accepted: usize,
+    /// Genomes whose preview failed the thresholds (or that never settled).
+    pub rejected: usize,
+    /// Wall seconds.
+    pub seconds: f64,
+}
+
+impl FractalStats {
+    /// Share of genomes kept.
+    pub fn acceptance_rate(&self) -> f64 {
+        self.accepted as f64 / (self.accepted + self.rejected).max(1) as f64
+    }
+}
+
+/// Generates `count` accepted fractals from `seed` on the CPU, calling
+/// `progress(accepted, tried)` after each genome.
+pub fn generate(
+    count: usize,
+    settings: &FractalSettings,
+    seed: u64,
+    progress: impl Fn(usize, usize),
+) -> Result<(Vec<RgbImage>, FractalStats)> {
+    settings.validate()?;
+    let start = std::time::Instant::now();
+    let mut pictures = Vec::with_capacity(count);
+    let mut stats = FractalStats::default();
+    let limit = count.saturating_mul(settings.max_attempts_per_picture);
+    let mut index = 0u64;
+    while pictures.len() < count {
+        if (stats.accepted + stats.rejected) >= limit {
+            return Err(Error::Config(format!(
+                "only {} of {} tried genomes passed the thresholds; loosen them",
+                stats.accepted,
+                stats.accepted + stats.rejected
+            )));
+        }
+        let mut g = Genome::random(seed, index);
+        let render_seed = seed.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        index += 1;
+        let keep = frame(&mut g, render_seed)
+            && Metrics::of(&render(
+                &g,
+                settings.size,
+                settings.preview_quality,
+                render_seed,
+            ))
+            .passes(&settings.thresholds);
+        if keep {
+            pictures.push(render(&g, settings.size, settings.quality, render_seed));
+            stats.accepted += 1;
+        } else {
+            stats.rejected += 1;
+        }
+        progress(stats.accepted, stats.accepted + stats.rejected);
+    }
+    stats.seconds = start.elapsed().as_secs_f64();
+    Ok((pictures, stats))
+}
