@@ -179,6 +179,29 @@ impl MixingSet {
         Ok(set)
     }
 
+    /// A procedural set of `count` fractal flames, `size` x `size` (pass the preset's
+    /// `mixing_resize`), rendered on the CPU from `seed`: PixMix without a download.
+    pub fn fractals(count: usize, size: usize, seed: u64) -> Result<MixingSet> {
+        Self::fractals_with_progress(count, size, seed, |_, _| {})
+    }
+
+    /// [`fractals`](Self::fractals), calling `progress(accepted, tried)` after each genome.
+    pub fn fractals_with_progress(
+        count: usize,
+        size: usize,
+        seed: u64,
+        progress: impl Fn(usize, usize),
+    ) -> Result<MixingSet> {
+        if count == 0 {
+            return Err(Error::MixingSet(
+                "a fractal set needs at least one picture".into(),
+            ));
+        }
+        let settings = crate::fractal::FractalSettings::new(size);
+        let (pictures, _) = crate::fractal::generate(count, &settings, seed, progress)?;
+        Self::from_resized(pictures)
+    }
+
     fn push(&mut self, img: RgbImage) {
         self.offsets.push(self.data.len());
         self.sizes.push((img.width(), img.height()));

@@ -35,7 +35,7 @@ fn assets(sub: &str) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["op", "augment", "bench"] {
+    for sub in ["op", "augment", "bench", "fractals", "demo"] {
         let (ok, text) = pixmix(&[sub, "--help"]);
         assert!(ok && text.contains("Usage"), "{sub}: {text}");
     }
@@ -201,4 +201,58 @@ fn bench_prints_images_per_second_for_each_preset() {
         let rate: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!(rate > 0.0 && line.contains("images/s"), "{line}");
     }
+}
+
+#[test]
+fn demo_needs_no_input() {
+    let dir = scratch("demo");
+    let out = dir.join("demo.png");
+    let (ok, text) = pixmix(&["demo", "--device", "cpu", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    let pic = load_rgb(&out).unwrap();
+    // Photos, mixing pictures, then one row of results per photo.
+    assert!(
+        pic.width() > 7 * 200 && pic.height() > 6 * 200,
+        "{}x{}",
+        pic.width(),
+        pic.height()
+    );
+    assert!(text.contains("24 PixMix samples on cpu"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn augment_and_fractals_work_without_a_mixing_folder() {
+    let dir = scratch("fractals");
+    let (ok, text) = pixmix(&[
+        "augment",
+        "--images",
+        &assets("photos"),
+        "--preset",
+        "cifar",
+        "--fractals",
+        "3",
+        "--count",
+        "4",
+        "--out",
+        dir.join("aug").to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(dir.join("aug/contact-sheet.png").exists());
+    let (ok, text) = pixmix(&[
+        "fractals",
+        "--count",
+        "3",
+        "--size",
+        "48",
+        "--out",
+        dir.join("fr").to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("3 accepted") && text.contains("fractals/s"),
+        "{text}"
+    );
+    assert!(dir.join("fr/fractal-00002.png").exists() && dir.join("fr/contact-sheet.png").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

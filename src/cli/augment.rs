@@ -27,8 +27,12 @@ pub struct AugmentArgs {
     #[arg(long)]
     images: PathBuf,
     /// Folder of mixing pictures (searched recursively; e.g. the released fractal set).
+    /// Without it, a procedural fractal set is generated (see --fractals).
     #[arg(long)]
-    mixing: PathBuf,
+    mixing: Option<PathBuf>,
+    /// Size of the generated fractal set when no --mixing folder is given.
+    #[arg(long, default_value_t = 32)]
+    fractals: usize,
     /// Preset: cifar (32x32) or imagenet (224x224).
     #[arg(long, default_value = "imagenet")]
     preset: Preset,
@@ -93,7 +97,24 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     let photos = load_photos(&a.images)?;
     let count = a.count.unwrap_or(photos.len());
     anyhow::ensure!(count > 0, "--count must be at least 1");
-    let mixing = MixingSet::from_dir(&a.mixing, config.mixing_resize)?;
+    let mixing = match &a.mixing {
+        Some(dir) => MixingSet::from_dir(dir, config.mixing_resize)?,
+        None => {
+            anyhow::ensure!(a.fractals > 0, "--fractals must be at least 1");
+            let bar = ProgressBar::new(a.fractals as u64).with_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} fractals for the mixing set")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let set = MixingSet::fractals_with_progress(
+                a.fractals,
+                config.mixing_resize,
+                a.seed,
+                |done, _| bar.set_position(done as u64),
+            )?;
+            bar.finish_and_clear();
+            set
+        }
+    };
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
 
@@ -211,7 +232,7 @@ fn load_photos(dir: &std::path::Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>
 }
 
 /// Sample `i` of NCHW values (side `size`) back to 8-bit RGB: `round((x * std + mean) * 255)`.
-fn denormalize(
+pub fn denormalize(
     values: &[f32],
     size: usize,
     i: usize,

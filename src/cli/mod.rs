@@ -2,6 +2,7 @@
 
 mod augment;
 mod bench;
+mod demo;
 mod fractals;
 mod io;
 mod op;
@@ -19,6 +20,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Show PixMix on the bundled photos with a generated fractal set; needs no input.
+    Demo(demo::DemoArgs),
     /// Apply one base operator with an explicit parameter to one image.
     Op(op::OpArgs),
     /// Write augmented samples of a folder of photos, and a contact sheet.
@@ -32,6 +35,7 @@ enum Command {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Demo(a) => demo::run(a),
         Command::Op(a) => op::run(a),
         Command::Augment(a) => augment::run(a),
         Command::Bench(a) => bench::run(a),

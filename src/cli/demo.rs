@@ -1,0 +1,148 @@
+//! `pixmix demo`: no input needed. The bundled photos, a freshly generated fractal set, and
+//! several PixMix results of each photo, in one picture.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use pixmix::cuda::CudaExecutor;
+use pixmix::mixing_set::resize_shorter;
+use pixmix::{Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage};
+
+use super::io::save_png;
+use super::sheet::Sheet;
+
+/// The sample photos, built into the binary so the demo runs anywhere.
+const PHOTOS: [(&str, &[u8]); 4] = [
+    (
+        "astronaut",
+        include_bytes!("../../assets/photos/astronaut.jpg"),
+    ),
+    ("chelsea", include_bytes!("../../assets/photos/chelsea.jpg")),
+    ("coffee", include_bytes!("../../assets/photos/coffee.jpg")),
+    ("rocket", include_bytes!("../../assets/photos/rocket.jpg")),
+];
+
+/// Where the augmentation runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DemoDevice {
+    /// CUDA when a GPU is usable, else the CPU.
+    Auto,
+    /// The CPU path.
+    Cpu,
+    /// The CUDA path (an error without a GPU).
+    Cuda,
+}
+
+/// Arguments of `pixmix demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Where PixMix runs (the fractals are rendered on the CPU).
+    #[arg(long, value_enum, default_value_t = DemoDevice::Auto)]
+    device: DemoDevice,
+    /// Output picture.
+    #[arg(long, default_value = "pixmix-demo.png")]
+    out: PathBuf,
+    /// Seed of the fractals and the plans.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+const RESULTS_PER_PHOTO: usize = 6;
+const FRACTALS: usize = 12;
+
+/// Runs `pixmix demo`.
+pub fn run(a: DemoArgs) -> anyhow::Result<()> {
+    let config = Config::preset(Preset::Imagenet);
+    let photos = PHOTOS
+        .iter()
+        .map(|(name, bytes)| {
+            let img = image::load_from_memory(bytes)
+                .with_context(|| format!("decoding the bundled {name}"))?;
+            Ok(RgbImage::from_image_crate(img.to_rgb8())?)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::new(FRACTALS as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} fractals {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mixing = MixingSet::fractals_with_progress(
+        FRACTALS,
+        config.mixing_resize,
+        a.seed,
+        |done, tried| {
+            bar.set_position(done as u64);
+            bar.set_message(format!("({tried} genomes tried)"));
+        },
+    )?;
+    bar.finish_and_clear();
+    let fractal_seconds = started.elapsed().as_secs_f64();
+
+    // Every photo RESULTS_PER_PHOTO times, in one batch.
+    let batch: Vec<RgbImage> = photos
+        .iter()
+        .flat_map(|p| std::iter::repeat_n(p.clone(), RESULTS_PER_PHOTO))
+        .collect();
+    let sizes: Vec<_> = batch.iter().map(|i| (i.width(), i.height())).collect();
+    let plan = Planner::new(&config, a.seed)?.plan(&sizes, mixing.sizes())?;
+    let (tensor, ran_on) = match a.device {
+        DemoDevice::Cpu => (
+            CpuExecutor::new(&config)?.augment(&plan, &batch, &mixing, Dtype::F32)?,
+            "cpu".to_string(),
+        ),
+        DemoDevice::Cuda | DemoDevice::Auto => match CudaExecutor::new(&config, 0) {
+            Ok(mut gpu) => {
+                gpu.set_mixing(&mixing)?;
+                let name = gpu.device().info().name.clone();
+                (
+                    gpu.augment(&plan, &batch, Dtype::F32)?,
+                    format!("cuda ({name})"),
+                )
+            }
+            Err(e) if a.device == DemoDevice::Auto => {
+                let out = CpuExecutor::new(&config)?.augment(&plan, &batch, &mixing, Dtype::F32)?;
+                (out, format!("cpu (no GPU: {e})"))
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+
+    // Row 0: the photos; row 1: mixing pictures; then one row of results per photo.
+    let cols = RESULTS_PER_PHOTO + 1;
+    let mut sheet = Sheet::new(2 + photos.len(), cols, 200)?;
+    for (i, photo) in photos.iter().enumerate() {
+        sheet.put(0, i, photo)?;
+    }
+    for i in 0..cols.min(mixing.len()) {
+        let pic = mixing
+            .picture(i)
+            .map(|p| RgbImage::new(p.width, p.height, p.data.to_vec()));
+        if let Some(pic) = pic {
+            sheet.put(1, i, &pic?)?;
+        }
+    }
+    let values = tensor.to_f32_vec();
+    let s = config.size;
+    for (p, photo) in photos.iter().enumerate() {
+        sheet.put(2 + p, 0, &resize_shorter(photo, s)?)?;
+        for r in 0..RESULTS_PER_PHOTO {
+            let k = p * RESULTS_PER_PHOTO + r;
+            sheet.put(
+                2 + p,
+                1 + r,
+                &super::augment::denormalize(&values, s, k, config.mean, config.std)?,
+            )?;
+        }
+    }
+    save_png(&sheet.into_image(), &a.out)?;
+    println!(
+        "wrote {}: {} photos, {FRACTALS} fractals rendered in {fractal_seconds:.1} s on the cpu, {} PixMix samples on {ran_on}",
+        a.out.display(),
+        photos.len(),
+        batch.len()
+    );
+    Ok(())
+}
