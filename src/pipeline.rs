@@ -2,13 +2,15 @@
 
 use crate::config::Config;
 use crate::cpu::CpuExecutor;
+use crate::cuda::CudaExecutor;
 use crate::error::Result;
 use crate::image::RgbImage;
 use crate::mixing_set::MixingSet;
 use crate::plan::{BatchPlan, Planner};
 use crate::tensor::{Dtype, Tensor};
 
-/// A ready-to-use PixMix augmenter on the CPU.
+/// A ready-to-use PixMix augmenter, on the CPU or (after [`use_cuda`](PixMix::use_cuda)) on
+/// a GPU; both give the same pixels for the same seed.
 ///
 /// ```
 /// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
@@ -26,7 +28,14 @@ use crate::tensor::{Dtype, Tensor};
 pub struct PixMix {
     planner: Planner,
     mixing: MixingSet,
-    executor: CpuExecutor,
+    engine: Engine,
+}
+
+/// Where batches run.
+#[derive(Debug)]
+enum Engine {
+    Cpu(CpuExecutor),
+    Cuda(Box<CudaExecutor>),
 }
 
 impl PixMix {
@@ -34,15 +43,33 @@ impl PixMix {
     pub fn new(config: Config, mixing: MixingSet, seed: u64) -> Result<PixMix> {
         Ok(PixMix {
             planner: Planner::new(&config, seed)?,
-            executor: CpuExecutor::new(&config)?,
+            engine: Engine::Cpu(CpuExecutor::new(&config)?),
             mixing,
         })
     }
 
     /// Uses its own pool of `threads` threads instead of rayon's global pool.
     pub fn with_threads(mut self, threads: usize) -> Result<PixMix> {
-        self.executor = CpuExecutor::with_threads(self.planner.config(), threads)?;
+        self.engine = Engine::Cpu(CpuExecutor::with_threads(self.planner.config(), threads)?);
         Ok(self)
+    }
+
+    /// Moves execution to CUDA device `ordinal` (the mixing set is uploaded once). Fails
+    /// with [`Error::NoCuda`](crate::Error::NoCuda) where no GPU is usable, and then keeps
+    /// running where it did.
+    pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
+        let mut gpu = CudaExecutor::new(self.planner.config(), ordinal)?;
+        gpu.set_mixing(&self.mixing)?;
+        self.engine = Engine::Cuda(Box::new(gpu));
+        Ok(())
+    }
+
+    /// "cpu", or "cuda" and the device's name.
+    pub fn device(&self) -> String {
+        match &self.engine {
+            Engine::Cpu(_) => "cpu".into(),
+            Engine::Cuda(gpu) => format!("cuda ({})", gpu.device().info().name),
+        }
     }
 
     /// Plans and augments the next batch.
@@ -59,7 +86,11 @@ impl PixMix {
         let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
         let start = self.planner.position();
         let plan = self.planner.plan(&sizes, self.mixing.sizes())?;
-        match self.executor.augment(&plan, images, &self.mixing, dtype) {
+        let result = match &mut self.engine {
+            Engine::Cpu(cpu) => cpu.augment(&plan, images, &self.mixing, dtype),
+            Engine::Cuda(gpu) => gpu.augment(&plan, images, dtype),
+        };
+        match result {
             Ok(t) => Ok((t, plan)),
             Err(e) => {
                 // A failed batch consumes no samples of the random stream.
@@ -77,10 +108,5 @@ impl PixMix {
     /// The mixing set.
     pub fn mixing(&self) -> &MixingSet {
         &self.mixing
-    }
-
-    /// The executor.
-    pub fn executor(&self) -> &CpuExecutor {
-        &self.executor
     }
 }

@@ -223,3 +223,35 @@ fn without_a_driver_the_cuda_path_is_an_error_not_a_panic() {
     }
     assert!(matches!(pixmix::cuda::devices(), Err(Error::NoCuda(_))));
 }
+
+#[test]
+fn pixmix_on_cuda_gives_the_cpu_pixels_and_stays_put_without_a_gpu() {
+    let config = Config::preset(Preset::Imagenet);
+    let images = photos(8, &[(500, 375), (300, 173)], 40);
+    let mut cpu = pixmix::PixMix::new(config.clone(), mixing(&config), 9).unwrap();
+    let mut gpu =
+        pixmix::PixMix::new(config, mixing(&Config::preset(Preset::Imagenet)), 9).unwrap();
+    match gpu.use_cuda(0) {
+        Ok(()) => {
+            assert!(gpu.device().starts_with("cuda"));
+            let a = cpu.augment(&images, Dtype::F32).unwrap().to_f32_vec();
+            let b = gpu.augment(&images, Dtype::F32).unwrap().to_f32_vec();
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
+            assert!(worst <= 1e-5, "PixMix on CUDA differs by {worst}");
+        }
+        Err(e) if require() => panic!("PIXMIX_REQUIRE_CUDA=1 but {e}"),
+        Err(e) => {
+            skipped("pixmix_on_cuda_gives_the_cpu_pixels", &e.to_string());
+            // The failed switch leaves the augmenter working on the CPU.
+            assert_eq!(gpu.device(), "cpu");
+            assert_eq!(
+                gpu.augment(&images, Dtype::F32).unwrap(),
+                cpu.augment(&images, Dtype::F32).unwrap()
+            );
+        }
+    }
+}

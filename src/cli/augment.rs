@@ -10,6 +10,7 @@ use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 
 use super::io::{NpyWriter, save_png};
 use super::sheet::Sheet;
+use super::{DeviceChoice, place};
 
 /// Output format of the samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,6 +70,9 @@ pub struct AugmentArgs {
     /// Draw from the nine default operators only (the presets use all 13).
     #[arg(long)]
     default_ops: bool,
+    /// Where PixMix runs.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    device: DeviceChoice,
 }
 
 /// Columns of augmentations per photo on the contact sheet, and photos shown.
@@ -124,6 +128,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     if let Some(t) = a.threads {
         pixmix = pixmix.with_threads(t)?;
     }
+    let ran_on = place(&mut pixmix, a.device)?;
     let dtype = if a.format == Format::Npy {
         a.dtype
     } else {
@@ -196,7 +201,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "wrote {count} {} samples of {} photos to {} ({:.0} samples/s), contact-sheet.png beside them",
+        "wrote {count} {} samples of {} photos to {} ({:.0} samples/s on {ran_on}), contact-sheet.png beside them",
         a.preset,
         photos.len(),
         a.out.display(),

@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use pixmix::cuda::CudaExecutor;
 use pixmix::mixing_set::resize_shorter;
-use pixmix::{Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage};
+use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 
 use super::io::save_png;
 use super::sheet::Sheet;
+use super::{DeviceChoice, place};
 
 /// The sample photos, built into the binary so the demo runs anywhere.
 const PHOTOS: [(&str, &[u8]); 4] = [
@@ -24,23 +24,12 @@ const PHOTOS: [(&str, &[u8]); 4] = [
     ("rocket", include_bytes!("../../assets/photos/rocket.jpg")),
 ];
 
-/// Where the augmentation runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DemoDevice {
-    /// CUDA when a GPU is usable, else the CPU.
-    Auto,
-    /// The CPU path.
-    Cpu,
-    /// The CUDA path (an error without a GPU).
-    Cuda,
-}
-
 /// Arguments of `pixmix demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Where PixMix runs (the fractals are rendered on the CPU).
-    #[arg(long, value_enum, default_value_t = DemoDevice::Auto)]
-    device: DemoDevice,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
     /// Output picture.
     #[arg(long, default_value = "pixmix-demo.png")]
     out: PathBuf,
@@ -86,29 +75,10 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         .iter()
         .flat_map(|p| std::iter::repeat_n(p.clone(), RESULTS_PER_PHOTO))
         .collect();
-    let sizes: Vec<_> = batch.iter().map(|i| (i.width(), i.height())).collect();
-    let plan = Planner::new(&config, a.seed)?.plan(&sizes, mixing.sizes())?;
-    let (tensor, ran_on) = match a.device {
-        DemoDevice::Cpu => (
-            CpuExecutor::new(&config)?.augment(&plan, &batch, &mixing, Dtype::F32)?,
-            "cpu".to_string(),
-        ),
-        DemoDevice::Cuda | DemoDevice::Auto => match CudaExecutor::new(&config, 0) {
-            Ok(mut gpu) => {
-                gpu.set_mixing(&mixing)?;
-                let name = gpu.device().info().name.clone();
-                (
-                    gpu.augment(&plan, &batch, Dtype::F32)?,
-                    format!("cuda ({name})"),
-                )
-            }
-            Err(e) if a.device == DemoDevice::Auto => {
-                let out = CpuExecutor::new(&config)?.augment(&plan, &batch, &mixing, Dtype::F32)?;
-                (out, format!("cpu (no GPU: {e})"))
-            }
-            Err(e) => return Err(e.into()),
-        },
-    };
+    let mut pixmix = PixMix::new(config.clone(), mixing, a.seed)?;
+    let ran_on = place(&mut pixmix, a.device)?;
+    let tensor = pixmix.augment(&batch, Dtype::F32)?;
+    let mixing = pixmix.mixing();
 
     // Row 0: the photos; row 1: mixing pictures; then one row of results per photo.
     let cols = RESULTS_PER_PHOTO + 1;

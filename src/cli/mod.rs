@@ -8,7 +8,8 @@ mod io;
 mod op;
 mod sheet;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use pixmix::PixMix;
 
 /// PixMix data augmentation: Pillow-exact operators, seeded plans, fast batch executors.
 #[derive(Parser, Debug)]
@@ -40,5 +41,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Augment(a) => augment::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Fractals(a) => fractals::run(a),
+    }
+}
+
+/// Where PixMix runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceChoice {
+    /// CUDA when a GPU is usable, else the CPU.
+    Auto,
+    /// The CPU path.
+    Cpu,
+    /// The CUDA path (an error without a GPU).
+    Cuda,
+}
+
+/// Moves `pixmix` to the chosen device and says where it runs; with `Auto`, a GPU that is
+/// not usable leaves it on the CPU, and the reason is part of the answer.
+pub fn place(pixmix: &mut PixMix, choice: DeviceChoice) -> anyhow::Result<String> {
+    match choice {
+        DeviceChoice::Cpu => Ok("cpu".into()),
+        DeviceChoice::Cuda => {
+            pixmix.use_cuda(0)?;
+            Ok(pixmix.device())
+        }
+        DeviceChoice::Auto => Ok(match pixmix.use_cuda(0) {
+            Ok(()) => pixmix.device(),
+            Err(e) => format!("cpu (no GPU: {e})"),
+        }),
     }
 }
