@@ -78,6 +78,9 @@ impl Transpose {
 /// bilinearly from `img`; points outside the image are black.
 pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     let (w, h) = (img.width(), img.height());
+    if let Some((tx, ty)) = integer_shift(m) {
+        return shifted_row(img, tx, ty, y, out);
+    }
     let (wf, hf) = (w as f64, h as f64);
     let src = img.as_bytes();
     let stride = w * 3;
@@ -123,5 +126,31 @@ pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
                 o[c] = (v1 + (v2 - v1) * dy) as u8;
             }
         }
+    }
+}
+
+/// The offsets of a translation by whole pixels, if `m` is one (and small enough to be
+/// exact). Pillow's sampling then lands on pixel centres: weights 0, a shifted copy.
+fn integer_shift(m: &[f64; 6]) -> Option<(i64, i64)> {
+    let whole = |v: f64| v.fract() == 0.0 && v.abs() < 1e9;
+    (m[0] == 1.0 && m[1] == 0.0 && m[3] == 0.0 && m[4] == 1.0 && whole(m[2]) && whole(m[5]))
+        .then(|| (m[2] as i64, m[5] as i64))
+}
+
+/// Output row `y` of `img` shifted by (tx, ty) whole pixels, black where nothing lands.
+fn shifted_row(img: &RgbImage, tx: i64, ty: i64, y: usize, out: &mut [u8]) {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let sy = y as i64 + ty;
+    out.fill(0);
+    if sy < 0 || sy >= h {
+        return;
+    }
+    // Output x takes source x + tx where that lies inside the image.
+    let x0 = (-tx).clamp(0, w);
+    let x1 = (w - tx).clamp(0, w);
+    if x0 < x1 {
+        let src = img.row(sy as usize);
+        let (s0, s1) = ((x0 + tx) as usize * 3, (x1 + tx) as usize * 3);
+        out[x0 as usize * 3..x1 as usize * 3].copy_from_slice(&src[s0..s1]);
     }
 }
