@@ -29,13 +29,8 @@ pub struct Blend {
 #[inline]
 pub fn blend(d: u8, i: u8, factor: f32) -> u8 {
     let t = d as f32 + factor * (i as i32 - d as i32) as f32;
-    if t <= 0.0 {
-        0
-    } else if t >= 255.0 {
-        255
-    } else {
-        t as u8
-    }
+    // Pillow's `t <= 0 ? 0 : t >= 255 ? 255 : (UINT8)t`, written branch-free.
+    t.clamp(0.0, 255.0) as u8
 }
 
 /// The mean of the image's luma, rounded as `int(mean + 0.5)`.
