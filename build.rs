@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "common.cuh",
+    "flame.cuh",
     "plan.cuh",
     "mixing.cuh",
     "pixel_ops.cuh",

@@ -1,5 +1,6 @@
 // The kernels' stages compiled for the host and run element by element, single-threaded:
 // the CPU-side proof of the CUDA arithmetic (tests/kernel_math.rs).
+#include "flame.cuh"
 #include "stages.cuh"
 
 extern "C" {
@@ -27,6 +28,37 @@ void pixmix_host_run(const KernelArgs* a) {
     }
 }
 
+// Renders a batch of flames: walkers, capped-count histogram, tone mapping.
+void pixmix_host_flames(const FlameArgs* a) {
+    u64 side = 2ull * a->size;
+    u64 walkers = (a->points + PIXMIX_FLAME_WALKER_POINTS - 1) / PIXMIX_FLAME_WALKER_POINTS;
+    for (u32 image = 0; image < a->images; image++) {
+        const FlameGenome& g = a->genomes[image];
+        u32* buckets = a->buckets + (u64)image * side * side * 4;
+        for (u64 w = 0; w < walkers; w++) {
+            u64 rest = a->points - w * PIXMIX_FLAME_WALKER_POINTS;
+            u64 pts = rest < PIXMIX_FLAME_WALKER_POINTS ? rest : PIXMIX_FLAME_WALKER_POINTS;
+            flame_walk(g, a->seeds[image], w, pts, a->size, [&](u64 bucket, u32 idx) {
+                u32* b = buckets + bucket * 4;
+                b[0] += 1u;
+                b[1] += g.palette[idx][0];
+                b[2] += g.palette[idx][1];
+                b[3] += g.palette[idx][2];
+            });
+        }
+        u32* hist = a->scratch + (u64)image * (PIXMIX_FLAME_COUNT_CAP + 1);
+        for (u64 i = 0; i < side * side; i++) {
+            u32 n = buckets[i * 4];
+            if (n) hist[n < PIXMIX_FLAME_COUNT_CAP ? n : PIXMIX_FLAME_COUNT_CAP]++;
+        }
+        a->nref[image] = flame_nref(hist);
+        u8* out = a->out + (u64)image * a->size * a->size * 3;
+        for (u32 y = 0; y < a->size; y++)
+            for (u32 x = 0; x < a->size; x++)
+                flame_tone_map(buckets, a->size, a->nref[image], g.gamma, x, y, out + ((u64)y * a->size + x) * 3);
+    }
+}
+
 float pixmix_host_pow(float x, float e) { return pixmix_pow(x, e); }
 u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
@@ -43,6 +75,8 @@ void pixmix_host_layout(u64* out) {
         sizeof(PictureMeta), __builtin_offsetof(PictureMeta, width),
         sizeof(KernelArgs), __builtin_offsetof(KernelArgs, out), __builtin_offsetof(KernelArgs, n),
         __builtin_offsetof(KernelArgs, mean), __builtin_offsetof(KernelArgs, std),
+        sizeof(FlameXform), __builtin_offsetof(FlameXform, var_id), sizeof(FlameGenome),
+        __builtin_offsetof(FlameGenome, palette), __builtin_offsetof(FlameGenome, n), sizeof(FlameArgs),
     };
     for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) out[i] = v[i];
 }

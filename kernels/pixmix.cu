@@ -1,4 +1,5 @@
 // CUDA kernels: thin launches over the per-element stages of stages.cuh.
+#include "flame.cuh"
 #include "stages.cuh"
 
 // grid: (ceil(max intermediate / block), n)
@@ -42,4 +43,52 @@ extern "C" __global__ void pixmix_pixel_kernel(KernelArgs args) {
     u32 p = blockIdx.x * blockDim.x + threadIdx.x;
     if (p >= args.size * args.size) return;
     pixmix_pixel(args, blockIdx.y, (i32)(p % args.size), (i32)(p / args.size));
+}
+
+// grid: (ceil(walkers / block), images). One thread a walker; integer atomics, so the
+// histogram does not depend on scheduling. Buckets must be zeroed first.
+extern "C" __global__ void pixmix_flame_walk_kernel(FlameArgs a) {
+    u32 image = blockIdx.y;
+    u64 w = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+    u64 walkers = (a.points + PIXMIX_FLAME_WALKER_POINTS - 1) / PIXMIX_FLAME_WALKER_POINTS;
+    if (w >= walkers) return;
+    u64 rest = a.points - w * PIXMIX_FLAME_WALKER_POINTS;
+    u64 pts = rest < PIXMIX_FLAME_WALKER_POINTS ? rest : PIXMIX_FLAME_WALKER_POINTS;
+    const FlameGenome& g = a.genomes[image];
+    u64 side = 2ull * a.size;
+    u32* buckets = a.buckets + (u64)image * side * side * 4;
+    flame_walk(g, a.seeds[image], w, pts, a.size, [&](u64 bucket, u32 idx) {
+        u32* b = buckets + bucket * 4;
+        atomicAdd(b, 1u);
+        atomicAdd(b + 1, g.palette[idx][0]);
+        atomicAdd(b + 2, g.palette[idx][1]);
+        atomicAdd(b + 3, g.palette[idx][2]);
+    });
+}
+
+// grid: (images), block: 256. Histogram of capped counts, then the tone-mapping reference.
+extern "C" __global__ void pixmix_flame_nref_kernel(FlameArgs a) {
+    u32 image = blockIdx.x;
+    u64 side = 2ull * a.size;
+    u32* hist = a.scratch + (u64)image * (PIXMIX_FLAME_COUNT_CAP + 1);
+    for (u32 i = threadIdx.x; i <= PIXMIX_FLAME_COUNT_CAP; i += blockDim.x) hist[i] = 0u;
+    __syncthreads();
+    const u32* buckets = a.buckets + (u64)image * side * side * 4;
+    for (u64 i = threadIdx.x; i < side * side; i += blockDim.x) {
+        u32 n = buckets[i * 4];
+        if (n) atomicAdd(&hist[n < PIXMIX_FLAME_COUNT_CAP ? n : PIXMIX_FLAME_COUNT_CAP], 1u);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) a.nref[image] = flame_nref(hist);
+}
+
+// grid: (ceil(size * size / block), images)
+extern "C" __global__ void pixmix_flame_tonemap_kernel(FlameArgs a) {
+    u32 image = blockIdx.y;
+    u32 p = blockIdx.x * blockDim.x + threadIdx.x;
+    if (p >= a.size * a.size) return;
+    u64 side = 2ull * a.size;
+    const u32* buckets = a.buckets + (u64)image * side * side * 4;
+    u8* out = a.out + ((u64)image * a.size * a.size + p) * 3;
+    flame_tone_map(buckets, a.size, a.nref[image], a.genomes[image].gamma, p % a.size, p / a.size, out);
 }

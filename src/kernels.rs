@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::cpu::check_batch;
 use crate::error::Result;
+use crate::fractal::device::{FlameArgs, FlameGenome, SCRATCH_PER_IMAGE, points};
 use crate::image::RgbImage;
 use crate::mixing_set::MixingSet;
 use crate::plan::BatchPlan;
@@ -22,15 +23,19 @@ pub const FATBIN: Option<&[u8]> = Some(include_bytes!(concat!(env!("OUT_DIR"), "
 pub const FATBIN: Option<&[u8]> = None;
 
 /// Names of the kernels, in launch order.
-pub const KERNEL_NAMES: [&str; 4] = [
+pub const KERNEL_NAMES: [&str; 7] = [
     "pixmix_train_pass1_kernel",
     "pixmix_train_pass2_kernel",
     "pixmix_stats_kernel",
     "pixmix_pixel_kernel",
+    "pixmix_flame_walk_kernel",
+    "pixmix_flame_nref_kernel",
+    "pixmix_flame_tonemap_kernel",
 ];
 
 unsafe extern "C" {
     fn pixmix_host_run(args: *const KernelArgs);
+    fn pixmix_host_flames(args: *const FlameArgs);
     fn pixmix_host_pow(x: f32, e: f32) -> f32;
     fn pixmix_host_f16(v: f32) -> u16;
     fn pixmix_host_bf16(v: f32) -> u16;
@@ -56,9 +61,9 @@ pub fn host_bf16(v: f32) -> u16 {
 }
 
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.
-pub fn host_layout() -> [u64; 23] {
-    let mut out = [0u64; 23];
-    // SAFETY: the function writes exactly 23 values.
+pub fn host_layout() -> [u64; 29] {
+    let mut out = [0u64; 29];
+    // SAFETY: the function writes exactly 29 values.
     unsafe { pixmix_host_layout(out.as_mut_ptr()) };
     out
 }
@@ -130,4 +135,44 @@ impl HostKernelExecutor {
         unsafe { pixmix_host_run(&args) };
         Ok(out)
     }
+}
+
+/// Renders flames with the CUDA kernels' code compiled for the host (one thread): the
+/// verification twin of the GPU renderer. Picture i is genome i with seed i, at `size` x
+/// `size` and `quality` points per pixel.
+pub fn host_flames(
+    genomes: &[FlameGenome],
+    seeds: &[u64],
+    size: usize,
+    quality: f64,
+) -> Result<Vec<RgbImage>> {
+    if genomes.len() != seeds.len() {
+        return Err(crate::Error::Input(format!(
+            "{} genomes but {} seeds",
+            genomes.len(),
+            seeds.len()
+        )));
+    }
+    let n = genomes.len();
+    let side = 2 * size;
+    let mut buckets = vec![0u32; n * side * side * 4];
+    let mut scratch = vec![0u32; n * SCRATCH_PER_IMAGE];
+    let mut nref = vec![0u32; n];
+    let mut out = vec![0u8; n * size * size * 3];
+    let args = FlameArgs {
+        genomes: genomes.as_ptr() as u64,
+        seeds: seeds.as_ptr() as u64,
+        buckets: buckets.as_mut_ptr() as u64,
+        scratch: scratch.as_mut_ptr() as u64,
+        nref: nref.as_mut_ptr() as u64,
+        out: out.as_mut_ptr() as u64,
+        points: points(size, quality),
+        images: n as u32,
+        size: size as u32,
+    };
+    // SAFETY: every buffer is sized for n pictures of `size` as the stages index them.
+    unsafe { pixmix_host_flames(&args) };
+    out.chunks_exact(size * size * 3)
+        .map(|c| RgbImage::new(size, size, c.to_vec()))
+        .collect()
 }

@@ -49,7 +49,7 @@ const TWO52: f64 = 4_503_599_627_370_496.0;
 /// Integer conversions go through the mantissa of `2^52 + i`, so every step has a packed
 /// SIMD form.
 #[inline(always)]
-fn log2(x: f64) -> f64 {
+pub(crate) fn log2(x: f64) -> f64 {
     let bits = x.to_bits();
     let biased = f64::from_bits(TWO52.to_bits() | (bits >> 52) & 0x7ff) - TWO52;
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
@@ -69,7 +69,7 @@ fn log2(x: f64) -> f64 {
 /// 2^y: an integer power of two times `exp(f ln 2)` for `f = y - round(y)`, Taylor series
 /// to degree 13. Inputs are clamped to [-1000, 1000], far beyond the f32 range.
 #[inline(always)]
-fn exp2(y: f64) -> f64 {
+pub(crate) fn exp2(y: f64) -> f64 {
     let y = y.clamp(-1000.0, 1000.0);
     let n = (y + ROUNDER) - ROUNDER;
     let g = (y - n) * LN2;

@@ -103,3 +103,31 @@ fn impossible_thresholds_are_an_error_not_a_hang() {
     assert!(err.to_string().contains("loosen"), "{err}");
     assert!(generate(1, &FractalSettings::new(4), 1, |_, _| {}).is_err());
 }
+
+#[test]
+fn the_kernels_render_the_same_flames_as_the_cpu() {
+    use pixmix::fractal::device::FlameGenome;
+    use pixmix::fractal::{frame, render};
+    let mut genomes = Vec::new();
+    let mut seeds = Vec::new();
+    let mut cpu = Vec::new();
+    let (size, quality) = (48, 6.0);
+    for i in 0..40u64 {
+        let mut g = Genome::random(21, i);
+        let seed = 1000 + i;
+        if !frame(&mut g, seed) {
+            continue;
+        }
+        cpu.push(render(&g, size, quality, seed));
+        genomes.push(FlameGenome::new(&g).unwrap());
+        seeds.push(seed);
+    }
+    assert!(genomes.len() >= 30);
+    let kernels = pixmix::kernels::host_flames(&genomes, &seeds, size, quality).unwrap();
+    for (i, (a, b)) in cpu.iter().zip(&kernels).enumerate() {
+        assert!(
+            a == b,
+            "flame {i} differs between the CPU renderer and the kernels"
+        );
+    }
+}

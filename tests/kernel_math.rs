@@ -6,6 +6,7 @@ mod common;
 use std::mem::{offset_of, size_of};
 
 use common::{mixing, photos};
+use pixmix::fractal::device::{FlameArgs, FlameGenome, FlameXform};
 use pixmix::kernels::{HostKernelExecutor, host_bf16, host_f16, host_layout, host_pow};
 use pixmix::plan::{OpPlan, RoundPlan, SamplePlan};
 use pixmix::staging::{ImageMeta, KernelArgs, OpDesc, PictureMeta};
@@ -37,6 +38,12 @@ fn struct_layouts_agree_with_the_cuda_header() {
         offset_of!(KernelArgs, n),
         offset_of!(KernelArgs, mean),
         offset_of!(KernelArgs, std),
+        size_of::<FlameXform>(),
+        offset_of!(FlameXform, var_id),
+        size_of::<FlameGenome>(),
+        offset_of!(FlameGenome, palette),
+        offset_of!(FlameGenome, n),
+        size_of::<FlameArgs>(),
     ]
     .map(|v| v as u64);
     assert_eq!(host_layout(), expected);

@@ -20,7 +20,9 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
     let c = 1.0
         + r2 * (-0.5
             + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40_320.0 - r2 / 3_628_800.0))));
-    match (q as i64).rem_euclid(4) {
+    // Clamped so the integer conversion is the same everywhere (huge arguments have lost
+    // their phase anyway).
+    match (q.clamp(-1.0e18, 1.0e18) as i64).rem_euclid(4) {
         0 => (s, c),
         1 => (c, -s),
         2 => (-s, -c),
@@ -66,6 +68,13 @@ pub fn atan2(y: f64, x: f64) -> f64 {
         a = PI - a;
     }
     if y < 0.0 { -a } else { a }
+}
+
+/// e^x, through the kernels' own double-precision 2^x (no library call, so the CUDA
+/// renderer computes the same bits).
+#[inline]
+pub fn exp(x: f64) -> f64 {
+    crate::mix::exp2(x * std::f64::consts::LOG2_E)
 }
 
 /// A counter-based stream (SplitMix64): item n of stream (seed, walker) is a pure function

@@ -1,6 +1,7 @@
 //! A procedural mixing set: random fractal flames (Draves & Reckase), rendered on the CPU
 //! and filtered so that dull pictures are redrawn. Same seed, same pictures.
 
+pub mod device;
 mod fastmath;
 mod filter;
 mod genome;

@@ -8,8 +8,12 @@ use crate::image::RgbImage;
 
 /// Steps each walker runs before it plots.
 const SKIP: usize = 20;
-/// Points per walker; walkers are the unit of parallel work and of random streams.
-const WALKER_POINTS: usize = 1 << 16;
+/// Points per walker; walkers are the unit of parallel work and of random streams (small,
+/// so a GPU gets thousands of them per picture).
+pub const WALKER_POINTS: usize = 1024;
+/// Counts above this are treated as this when choosing the tone-mapping reference, so the
+/// GPU can pick it from a fixed-size histogram.
+pub const COUNT_CAP: u32 = 65_535;
 
 /// One walker step through `t`.
 #[inline]
@@ -29,7 +33,7 @@ fn step(t: &Transform, x: f64, y: f64, c: f64, coin: bool) -> (f64, f64, f64) {
 }
 
 /// Cumulative weights for picking a transform with one uniform draw.
-fn cumulative(g: &Genome) -> Vec<f64> {
+pub(crate) fn cumulative(g: &Genome) -> Vec<f64> {
     let total: f64 = g.transforms.iter().map(|t| t.weight).sum();
     let mut acc = 0.0;
     g.transforms
@@ -137,16 +141,20 @@ impl Histogram {
     }
 }
 
+/// The palette as 8-bit RGB.
+pub(crate) fn palette_bytes(g: &Genome) -> Vec<[u32; 3]> {
+    g.palette
+        .iter()
+        .map(|p| p.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u32))
+        .collect()
+}
+
 /// Renders `g` at `size` x `size` with `quality` plotted points per output pixel.
 pub fn render(g: &Genome, size: usize, quality: f64, seed: u64) -> RgbImage {
     let side = 2 * size;
     let cum = cumulative(g);
-    let palette: Vec<[u32; 3]> = g
-        .palette
-        .iter()
-        .map(|p| p.map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u32))
-        .collect();
-    let total = (quality * (size * size) as f64).ceil() as usize;
+    let palette = palette_bytes(g);
+    let total = super::device::points(size, quality) as usize;
     let walkers = total.div_ceil(WALKER_POINTS).max(1);
     let scale = side as f64 / g.frame.side;
     let (ox, oy) = (
@@ -183,37 +191,48 @@ pub fn render(g: &Genome, size: usize, quality: f64, seed: u64) -> RgbImage {
 }
 
 /// alpha = min(1, ln(1 + n) / ln(1 + n_ref)) with n_ref the 99.5th percentile of non-zero
-/// counts; pixel = mean colour * alpha^(1/gamma); then 2x2 box filter.
+/// counts (capped at [`COUNT_CAP`]); pixel = mean colour * alpha^(1/gamma); then 2x2 box
+/// filter. Logarithms and powers go through the kernels' own base-2 functions, so the GPU
+/// tone-maps to the same bytes.
 fn tone_map(h: &Histogram, gamma: f64, size: usize) -> RgbImage {
-    let mut nonzero: Vec<u32> = h.buckets.iter().map(|b| b[0]).filter(|&c| c > 0).collect();
+    let mut nonzero: Vec<u32> = h
+        .buckets
+        .iter()
+        .map(|b| b[0].min(COUNT_CAP))
+        .filter(|&c| c > 0)
+        .collect();
     let n_ref = if nonzero.is_empty() {
-        1.0
+        1
     } else {
         let k = (nonzero.len() * 995 / 1000).min(nonzero.len() - 1);
-        *nonzero.select_nth_unstable(k).1 as f64
-    };
-    let denom = (1.0 + n_ref).ln().max(1e-9);
-    let value = |i: usize| -> [f64; 3] {
-        let [n, r, g, b] = h.buckets[i];
-        if n == 0 {
-            return [0.0; 3];
-        }
-        let alpha = ((1.0 + n as f64).ln() / denom).min(1.0).powf(1.0 / gamma);
-        [r, g, b].map(|s| s as f64 / n as f64 * alpha)
+        *nonzero.select_nth_unstable(k).1
     };
     let side = h.side;
     let mut data = Vec::with_capacity(size * size * 3);
     for y in 0..size {
         for x in 0..size {
-            let mut acc = [0.0; 3];
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let v = value((2 * y + dy) * side + 2 * x + dx);
-                for c in 0..3 {
-                    acc[c] += v[c];
-                }
-            }
-            data.extend(acc.map(|v| (v / 4.0).round().clamp(0.0, 255.0) as u8));
+            let quad = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                .map(|(dy, dx)| h.buckets[(2 * y + dy) * side + 2 * x + dx]);
+            data.extend(tone_map_pixel(&quad, n_ref, gamma));
         }
     }
     RgbImage::new(size, size, data).unwrap_or_else(|_| unreachable!("sizes are consistent"))
+}
+
+/// One output pixel from its four histogram buckets ([count, r, g, b] each).
+pub fn tone_map_pixel(quad: &[[u32; 4]; 4], n_ref: u32, gamma: f64) -> [u8; 3] {
+    use crate::mix::{exp2, log2};
+    let denom = log2(1.0 + n_ref as f64);
+    let mut acc = [0.0f64; 3];
+    for &[n, r, g, b] in quad {
+        if n == 0 {
+            continue;
+        }
+        let alpha = (log2(1.0 + n as f64) / denom).min(1.0);
+        let a = exp2(log2(alpha) / gamma);
+        for (acc, s) in acc.iter_mut().zip([r, g, b]) {
+            *acc += s as f64 / n as f64 * a;
+        }
+    }
+    acc.map(|v| (v / 4.0).round().clamp(0.0, 255.0) as u8)
 }

@@ -3,7 +3,7 @@
 
 use std::f64::consts::PI;
 
-use super::fastmath::{atan2, cos, sin, sin_cos};
+use super::fastmath::{atan2, cos, exp, sin, sin_cos};
 
 const EPS: f64 = 1e-10;
 
@@ -126,7 +126,7 @@ impl Variation {
                 (u * k, v * k)
             }
             Variation::Exponential => {
-                let e = (u - 1.0).exp();
+                let e = exp(u - 1.0);
                 let (s, c) = sin_cos(PI * v);
                 (e * c, e * s)
             }
