@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pixmix::bench::{measure_cpu, measure_cuda};
+use pixmix::bench::{measure_cpu, measure_cuda, measure_fractals};
 use pixmix::{Dtype, Preset};
 
 fn main() -> Result<(), pixmix::Error> {
@@ -51,6 +51,19 @@ fn main() -> Result<(), pixmix::Error> {
                 break;
             }
         }
+    }
+    let (rate, stats) = measure_fractals(256, 24, None)?;
+    println!(
+        "cpu fractals 256x256 quality 25, {cores} threads: {rate:.2} fractals/s ({:.2} per thread; {:.0}% of genomes accepted)",
+        rate / cores as f64,
+        100.0 * stats.acceptance_rate()
+    );
+    match measure_fractals(256, 2048, Some(0)) {
+        Ok((rate, stats)) => println!(
+            "cuda fractals 256x256 quality 25: {rate:.0} fractals/s ({:.0}% of genomes accepted)",
+            100.0 * stats.acceptance_rate()
+        ),
+        Err(e) => println!("cuda fractals: skipped ({e})"),
     }
     Ok(())
 }

@@ -64,14 +64,14 @@ run() {
   step golden "$pack/golden"
   step reference "$pack/reference"
   if command -v compute-sanitizer >/dev/null; then
-    step memcheck compute-sanitizer --tool memcheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes cuda_writes_into
-    step racecheck compute-sanitizer --tool racecheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes
+    step memcheck compute-sanitizer --tool memcheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes cuda_writes_into gpu_fractals
+    step racecheck compute-sanitizer --tool racecheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes gpu_fractals
   else
     echo "- compute-sanitizer: not found" >> "$summary"
     failed=1
   fi
-  step bench-cuda "$pack/pixmix" bench --device cuda --seconds 2
-  step bench-cpu "$pack/pixmix" bench --device cpu --seconds 2
+  step bench-cuda "$pack/pixmix" bench --device cuda --seconds 2 --fractals
+  step bench-cpu "$pack/pixmix" bench --device cpu --seconds 2 --fractals
   {
     echo
     echo "## CUDA vs CPU agreement"

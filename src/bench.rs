@@ -264,3 +264,28 @@ pub fn measure_cuda(
         copy_bandwidth,
     })
 }
+
+/// Fractals per second at `size` x `size`, quality 25 (design defaults, rejection included),
+/// on the CPU (`ordinal` None) or on CUDA device `ordinal`, generating `count` pictures.
+pub fn measure_fractals(
+    size: usize,
+    count: usize,
+    ordinal: Option<usize>,
+) -> Result<(f64, crate::fractal::FractalStats)> {
+    let settings = crate::fractal::FractalSettings::new(size);
+    let start = Instant::now();
+    let stats = match ordinal {
+        None => crate::fractal::generate(count, &settings, 0, |_, _| {})?.1,
+        Some(o) => {
+            let device = crate::cuda::CudaDevice::new(o)?;
+            // Warm-up: module load and first launches.
+            crate::cuda::fractal::generate_on_device(&device, 1, &settings, 99, |_, _| {})?;
+            let start = Instant::now();
+            let stats =
+                crate::cuda::fractal::generate_on_device(&device, count, &settings, 0, |_, _| {})?
+                    .1;
+            return Ok((count as f64 / start.elapsed().as_secs_f64(), stats));
+        }
+    };
+    Ok((count as f64 / start.elapsed().as_secs_f64(), stats))
+}

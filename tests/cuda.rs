@@ -255,3 +255,48 @@ fn pixmix_on_cuda_gives_the_cpu_pixels_and_stays_put_without_a_gpu() {
         }
     }
 }
+
+#[test]
+fn gpu_fractals_are_the_cpu_fractals_and_feed_pixmix_from_device_memory() {
+    use pixmix::cuda::CudaDevice;
+    use pixmix::cuda::fractal::{download, generate_on_device};
+    use pixmix::fractal::{FractalSettings, generate};
+    let device = match CudaDevice::new(0) {
+        Ok(d) => d,
+        Err(e) if require() => panic!("PIXMIX_REQUIRE_CUDA=1 but {e}"),
+        Err(e) => return skipped("gpu_fractals_are_the_cpu_fractals", &e.to_string()),
+    };
+    let settings = FractalSettings::new(96);
+    let (cpu, cpu_stats) = generate(6, &settings, 3, |_, _| {}).unwrap();
+    let (buffer, gpu_stats) = generate_on_device(&device, 6, &settings, 3, |_, _| {}).unwrap();
+    assert_eq!(
+        (cpu_stats.accepted, cpu_stats.rejected),
+        (gpu_stats.accepted, gpu_stats.rejected)
+    );
+    assert_eq!(download(&device, &buffer, 6, 96).unwrap(), cpu);
+
+    // A resident fractal set generated on the device gives the CPU's PixMix pixels.
+    let mut config = Config::preset(Preset::Cifar);
+    config.mixing_resize = 40;
+    let mut gpu = CudaExecutor::new(&config, 0).unwrap();
+    let stats = gpu.set_fractal_mixing(5, 8).unwrap();
+    assert_eq!(stats.accepted, 5);
+    let host_set = MixingSet::fractals(5, 40, 8).unwrap();
+    let images = photos(32, &[(32, 32)], 60);
+    let plan = Planner::new(&config, 2)
+        .unwrap()
+        .plan(&vec![(32, 32); 32], host_set.sizes())
+        .unwrap();
+    let want = CpuExecutor::new(&config)
+        .unwrap()
+        .augment(&plan, &images, &host_set, Dtype::F32)
+        .unwrap();
+    let got = gpu.augment(&plan, &images, Dtype::F32).unwrap();
+    let worst = want
+        .to_f32_vec()
+        .iter()
+        .zip(got.to_f32_vec())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(worst <= 1e-5, "differs by {worst}");
+}

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use pixmix::bench::{measure_cpu, measure_cuda};
+use pixmix::bench::{measure_cpu, measure_cuda, measure_fractals};
 use pixmix::{Dtype, Preset};
 
 /// Which executor to measure.
@@ -39,6 +39,9 @@ pub struct BenchArgs {
     /// Seconds to measure each configuration for.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
+    /// Also measure fractal generation (256x256, quality 25) on the chosen device.
+    #[arg(long)]
+    fractals: bool,
 }
 
 /// Runs `pixmix bench`.
@@ -49,6 +52,18 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         "--seconds must be a non-negative number"
     );
     let duration = Duration::from_secs_f64(a.seconds);
+    if a.fractals {
+        let (count, ordinal) = match a.device {
+            Device::Cpu => (16, None),
+            Device::Cuda => (2048, Some(a.ordinal)),
+        };
+        let (rate, stats) = measure_fractals(256, count, ordinal)?;
+        println!(
+            "fractals: {rate:.2} fractals/s ({:?}, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+            a.device,
+            100.0 * stats.acceptance_rate()
+        );
+    }
     let presets = a.preset.map_or(Preset::ALL.to_vec(), |p| vec![p]);
     for preset in presets {
         match a.device {

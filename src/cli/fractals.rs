@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use pixmix::cuda::CudaDevice;
+use pixmix::cuda::fractal::{download, generate_on_device};
 use pixmix::fractal::{FractalSettings, generate};
 
+use super::DeviceChoice;
 use super::io::save_png;
 use super::sheet::Sheet;
 
@@ -25,6 +28,9 @@ pub struct FractalsArgs {
     /// Plotted points per pixel of the final render.
     #[arg(long, default_value_t = 25.0)]
     quality: f64,
+    /// Where the flames are rendered (the GPU gives the same pictures).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
     /// Output folder (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -41,10 +47,31 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} fractals {msg}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (pictures, stats) = generate(a.count, &settings, a.seed, |accepted, tried| {
+    let report = |accepted: usize, tried: usize| {
         bar.set_position(accepted as u64);
         bar.set_message(format!("({tried} genomes tried)"));
-    })?;
+    };
+    let gpu = match a.device {
+        DeviceChoice::Cpu => Err("--device cpu".to_string()),
+        DeviceChoice::Cuda => Ok(CudaDevice::new(0)?),
+        DeviceChoice::Auto => CudaDevice::new(0).map_err(|e| e.to_string()),
+    };
+    let (pictures, stats, ran_on) = match gpu {
+        Ok(device) => {
+            let (buffer, stats) = generate_on_device(&device, a.count, &settings, a.seed, report)?;
+            let pictures = download(&device, &buffer, a.count, a.size)?;
+            (pictures, stats, format!("cuda ({})", device.info().name))
+        }
+        Err(why) => {
+            let (pictures, stats) = generate(a.count, &settings, a.seed, report)?;
+            let on = if a.device == DeviceChoice::Cpu {
+                "cpu".to_string()
+            } else {
+                format!("cpu ({why})")
+            };
+            (pictures, stats, on)
+        }
+    };
     bar.finish_and_clear();
     let cols = (a.count as f64).sqrt().ceil() as usize;
     let rows = a.count.div_ceil(cols);
@@ -55,7 +82,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
     }
     save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
     println!(
-        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted), {:.2} fractals/s on the cpu",
+        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted), {:.2} fractals/s on {ran_on}",
         stats.accepted,
         a.size,
         a.size,

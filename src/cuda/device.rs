@@ -66,12 +66,15 @@ pub fn devices() -> Result<Vec<DeviceInfo>> {
         .collect()
 }
 
-/// The four kernels of a batch.
+/// The kernels: four for a PixMix batch, three for fractal flames.
 pub(crate) struct Kernels {
     pub pass1: CudaFunction,
     pub pass2: CudaFunction,
     pub stats: CudaFunction,
     pub pixel: CudaFunction,
+    pub flame_walk: CudaFunction,
+    pub flame_nref: CudaFunction,
+    pub flame_tonemap: CudaFunction,
 }
 
 /// One GPU with the kernels loaded and a stream of its own.
@@ -117,6 +120,9 @@ impl CudaDevice {
             pass2: f("pixmix_train_pass2_kernel")?,
             stats: f("pixmix_stats_kernel")?,
             pixel: f("pixmix_pixel_kernel")?,
+            flame_walk: f("pixmix_flame_walk_kernel")?,
+            flame_nref: f("pixmix_flame_nref_kernel")?,
+            flame_tonemap: f("pixmix_flame_tonemap_kernel")?,
         };
         Ok(CudaDevice {
             ctx,

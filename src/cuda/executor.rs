@@ -180,6 +180,37 @@ impl CudaExecutor {
         Ok(())
     }
 
+    /// Generates `count` fractal flames on the GPU (the CPU renderer's set for `seed`) and
+    /// makes them the resident mixing set; the pictures never leave device memory.
+    pub fn set_fractal_mixing(
+        &mut self,
+        count: usize,
+        seed: u64,
+    ) -> Result<crate::fractal::FractalStats> {
+        let size = self.config.mixing_resize;
+        let settings = crate::fractal::FractalSettings::new(size);
+        let (pixels, stats) =
+            super::fractal::generate_on_device(&self.device, count, &settings, seed, |_, _| {})?;
+        let meta: Vec<crate::staging::PictureMeta> = (0..count)
+            .map(|i| crate::staging::PictureMeta {
+                offset: (i * size * size * 3) as u64,
+                width: size as u32,
+                height: size as u32,
+            })
+            .collect();
+        let meta = self
+            .device
+            .stream
+            .clone_htod(bytemuck::cast_slice::<_, u8>(&meta))
+            .map_err(cuda("uploading the mixing set"))?;
+        self.mixing = Some(Resident {
+            pixels,
+            meta,
+            sizes: vec![(size, size); count],
+        });
+        Ok(stats)
+    }
+
     /// Sizes of the resident mixing pictures (what the planner needs).
     pub fn mixing_sizes(&self) -> Option<&[(usize, usize)]> {
         self.mixing.as_ref().map(|m| m.sizes.as_slice())

@@ -5,6 +5,7 @@
 
 mod device;
 mod executor;
+pub mod fractal;
 
 pub use device::{CudaDevice, DeviceInfo, devices, driver_present};
 pub use executor::{CudaExecutor, DeviceOutput};

@@ -141,5 +141,7 @@ pub fn points(size: usize, quality: f64) -> u64 {
     (quality * (size * size) as f64).ceil() as u64
 }
 
+pub use super::render::WALKER_POINTS;
+
 /// Entries of each picture's capped-count histogram.
 pub const SCRATCH_PER_IMAGE: usize = super::render::COUNT_CAP as usize + 1;

@@ -43,7 +43,8 @@ impl FractalSettings {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<()> {
         if !(8..=4096).contains(&self.size) {
             return Err(Error::Config(format!(
                 "fractal size must be in 8..=4096, got {}",
@@ -110,7 +111,7 @@ pub fn generate(
             )));
         }
         let mut g = Genome::random(seed, index);
-        let render_seed = seed.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let render_seed = render_seed(seed, index);
         index += 1;
         let keep = frame(&mut g, render_seed)
             && Metrics::of(&render(
@@ -132,8 +133,13 @@ pub fn generate(
     Ok((pictures, stats))
 }
 
+/// The random stream genome `index` of `seed` is framed and rendered with.
+pub fn render_seed(seed: u64, index: u64) -> u64 {
+    seed.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
 /// Previews are judged at half size (at least 64 pixels): a quarter of the points for the
 /// same density, and still six box sizes for the dimension estimate.
-fn preview_size(size: usize) -> usize {
+pub fn preview_size(size: usize) -> usize {
     (size / 2).max(64).min(size)
 }
