@@ -206,7 +206,7 @@ fn bench_prints_images_per_second_for_each_preset() {
 #[test]
 fn demo_needs_no_input() {
     let dir = scratch("demo");
-    let out = dir.join("demo.png");
+    let out = dir.join("new-folder").join("demo.png");
     let (ok, text) = pixmix(&["demo", "--device", "cpu", "--out", out.to_str().unwrap()]);
     assert!(ok, "{text}");
     let pic = load_rgb(&out).unwrap();

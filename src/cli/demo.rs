@@ -107,6 +107,9 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             )?;
         }
     }
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
     save_png(&sheet.into_image(), &a.out)?;
     println!(
         "wrote {}: {} photos, {FRACTALS} fractals rendered in {fractal_seconds:.1} s on the cpu, {} PixMix samples on {ran_on}",
