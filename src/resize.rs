@@ -107,10 +107,37 @@ impl<'a> View<'a> {
 /// Horizontal pass: resamples rows `first..first + n` of `row(y)` to `c.start.len()` pixels.
 #[inline(always)]
 fn horizontal<'a>(row: impl Fn(usize) -> &'a [u8], first: usize, n: usize, c: &Coeffs) -> Vec<u8> {
+    const ROWS: usize = 4;
     let out_w = c.start.len();
-    let mut out = vec![0u8; out_w * n * 3];
-    for (ty, orow) in out.chunks_exact_mut(out_w * 3).enumerate() {
-        let srow = row(first + ty);
+    let stride = out_w * 3;
+    let mut out = vec![0u8; stride * n];
+    let mut ty = 0;
+    // Four rows share every output pixel's window and weights: one pass over the weights
+    // feeds twelve independent sums.
+    while ty + ROWS <= n {
+        let src: [&[u8]; ROWS] = std::array::from_fn(|r| row(first + ty + r));
+        let block = &mut out[ty * stride..(ty + ROWS) * stride];
+        for xx in 0..out_w {
+            let k = &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
+            let (lo, hi) = (c.start[xx] * 3, (c.start[xx] + k.len()) * 3);
+            let windows: [&[u8]; ROWS] = std::array::from_fn(|r| &src[r][lo..hi]);
+            let mut ss = [[1i32 << (PRECISION_BITS - 1); 3]; ROWS];
+            for (t, &w) in k.iter().enumerate() {
+                for r in 0..ROWS {
+                    let p = &windows[r][t * 3..t * 3 + 3];
+                    ss[r][0] += p[0] as i32 * w;
+                    ss[r][1] += p[1] as i32 * w;
+                    ss[r][2] += p[2] as i32 * w;
+                }
+            }
+            for (r, s) in ss.iter().enumerate() {
+                block[r * stride + xx * 3..r * stride + xx * 3 + 3].copy_from_slice(&s.map(clip8));
+            }
+        }
+        ty += ROWS;
+    }
+    for (t, orow) in out[ty * stride..].chunks_exact_mut(stride).enumerate() {
+        let srow = row(first + ty + t);
         for (xx, o) in orow.chunks_exact_mut(3).enumerate() {
             let k = &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
             let window = &srow[c.start[xx] * 3..(c.start[xx] + k.len()) * 3];
