@@ -27,6 +27,7 @@ for line in sys.stdin:
       case "$name" in cuda|kernel_math|golden|executor|reference) cp "$exe" "$pack/$name" ;; esac
     done
   cp target/release/pixmix "$pack/pixmix"
+  (cd python && ../.cache/py-venv/bin/maturin build --release --quiet -o "../$pack")
   cp "$(ls -t target/release/deps/throughput-* | grep -v '\.d$' | head -1)" "$pack/throughput"
   strip "$pack"/*
   git rev-parse HEAD > "$pack/commit"
@@ -69,6 +70,14 @@ run() {
   else
     echo "- compute-sanitizer: not found" >> "$summary"
     failed=1
+  fi
+  # PyTorch on the GPU machine: the wheel into a throwaway venv that sees torch.
+  python3 -m venv --system-site-packages /tmp/pixmix-py >/dev/null 2>&1 &&
+    /tmp/pixmix-py/bin/pip install --quiet --no-deps --no-index "$pack"/pixmix-*.whl >/dev/null 2>&1
+  if /tmp/pixmix-py/bin/python -c "import pytest, torch" 2>/dev/null; then
+    step python-torch bash -c "cd /tmp && /tmp/pixmix-py/bin/python -m pytest -q -rs $PWD/python/tests"
+  else
+    echo "- python-torch: not run (pytest or torch missing on the device)" >> "$summary"
   fi
   step bench-cuda "$pack/pixmix" bench --device cuda --seconds 2 --fractals
   step bench-cpu "$pack/pixmix" bench --device cpu --seconds 2 --fractals

@@ -368,3 +368,12 @@ fn resized_crop_params(
     };
     ((w - cw) / 2, (h - ch) / 2, cw, ch)
 }
+
+/// The seed of rank `rank` in a data-parallel run: distinct, reproducible streams per rank
+/// from one user seed (SplitMix64 of the pair).
+pub fn rank_seed(seed: u64, rank: u64) -> u64 {
+    let mut z = seed ^ rank.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

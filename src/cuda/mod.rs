@@ -9,3 +9,6 @@ pub mod fractal;
 
 pub use device::{CudaDevice, DeviceInfo, devices, driver_present};
 pub use executor::{CudaExecutor, DeviceOutput};
+
+/// A driver stream handle, as `augment_into` takes it (e.g. torch's `cuda_stream`).
+pub type RawStream = cudarc::driver::sys::CUstream;

@@ -1,0 +1,207 @@
+//! The `pixmix._pixmix` extension: a planner, a mixing set and an executor (CPU, or CUDA
+//! with device buffers handed in by address) behind a small class. `pixmix/__init__.py`
+//! adds the numpy and torch front.
+
+use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray4, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+use pixmix::cuda::{CudaExecutor, RawStream};
+use pixmix::plan::rank_seed;
+use pixmix::{Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, TensorData};
+
+fn err(e: pixmix::Error) -> PyErr {
+    match e {
+        pixmix::Error::NoCuda(_) | pixmix::Error::Cuda(_) => PyRuntimeError::new_err(e.to_string()),
+        _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// A PixMix augmenter. See `pixmix.PixMix`.
+#[pyclass(module = "pixmix._pixmix", unsendable)]
+struct Augmenter {
+    config: Config,
+    planner: Planner,
+    mixing: MixingSet,
+    cpu: CpuExecutor,
+    gpu: Option<CudaExecutor>,
+}
+
+fn dtype_of(name: &str) -> PyResult<Dtype> {
+    name.parse::<Dtype>().map_err(err)
+}
+
+#[pymethods]
+impl Augmenter {
+    /// Builds an augmenter: `preset` "cifar" or "imagenet"; `mixing` a folder or None for
+    /// `fractals` generated pictures; `ordinal` a CUDA device or None for the CPU; `rank`,
+    /// when given, derives a distinct stream per data-parallel rank from `seed`.
+    #[new]
+    #[pyo3(signature = (preset, mixing, seed, ordinal, rank, fractals, k=None, beta=None, severity=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        preset: &str,
+        mixing: Option<String>,
+        seed: u64,
+        ordinal: Option<usize>,
+        rank: Option<u64>,
+        fractals: usize,
+        k: Option<u32>,
+        beta: Option<f64>,
+        severity: Option<u32>,
+    ) -> PyResult<Self> {
+        let mut config = Config::preset(preset.parse::<Preset>().map_err(err)?);
+        if let Some(k) = k {
+            config.k = k;
+        }
+        if let Some(b) = beta {
+            config.beta = b;
+        }
+        if let Some(s) = severity {
+            config.severity = s;
+        }
+        config.validate().map_err(err)?;
+        let seed = rank.map_or(seed, |r| rank_seed(seed, r));
+        let mixing = match mixing {
+            Some(dir) => MixingSet::from_dir(dir.as_ref(), config.mixing_resize),
+            None => MixingSet::fractals(fractals, config.mixing_resize, seed),
+        }
+        .map_err(err)?;
+        let gpu = match ordinal {
+            Some(o) => {
+                let mut g = CudaExecutor::new(&config, o).map_err(err)?;
+                g.set_mixing(&mixing).map_err(err)?;
+                Some(g)
+            }
+            None => None,
+        };
+        Ok(Augmenter {
+            planner: Planner::new(&config, seed).map_err(err)?,
+            cpu: CpuExecutor::new(&config).map_err(err)?,
+            config,
+            mixing,
+            gpu,
+        })
+    }
+
+    /// Output side.
+    #[getter]
+    fn size(&self) -> usize {
+        self.config.size
+    }
+
+    /// Per-channel normalization mean.
+    #[getter]
+    fn mean(&self) -> Vec<f32> {
+        self.config.mean.to_vec()
+    }
+
+    /// Per-channel normalization standard deviation.
+    #[getter]
+    fn std(&self) -> Vec<f32> {
+        self.config.std.to_vec()
+    }
+
+    /// Index of the next sample of the random stream.
+    #[getter]
+    fn position(&self) -> u64 {
+        self.planner.position()
+    }
+
+    /// Augments an N x H x W x 3 uint8 array on the host; returns N x 3 x S x S float32
+    /// (`dtype` "float32") or float16.
+    fn augment_numpy<'py>(
+        &mut self,
+        py: Python<'py>,
+        batch: PyReadonlyArray4<'py, u8>,
+        dtype: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let dtype = dtype_of(dtype)?;
+        let shape = batch.shape().to_vec();
+        if shape[3] != 3 {
+            return Err(PyValueError::new_err(format!(
+                "expected N x H x W x 3 uint8 (RGB), got shape {shape:?}"
+            )));
+        }
+        let (n, h, w) = (shape[0], shape[1], shape[2]);
+        let data = batch
+            .as_slice()
+            .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
+        let images = data
+            .chunks_exact(h * w * 3)
+            .map(|c| RgbImage::new(w, h, c.to_vec()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        let sizes = vec![(w, h); n];
+        let start = self.planner.position();
+        let plan = self
+            .planner
+            .plan(&sizes, self.mixing.sizes())
+            .map_err(err)?;
+        let result = py.detach(|| match &mut self.gpu {
+            Some(g) => g.augment(&plan, &images, dtype),
+            None => self.cpu.augment(&plan, &images, &self.mixing, dtype),
+        });
+        let tensor = result
+            .inspect_err(|_| self.planner.seek(start))
+            .map_err(err)?;
+        let s = self.config.size;
+        let out = match tensor.data {
+            TensorData::F32(v) => v.into_pyarray(py).reshape([n, 3, s, s])?.into_any(),
+            TensorData::F16(v) => v.into_pyarray(py).reshape([n, 3, s, s])?.into_any(),
+            TensorData::Bf16(_) => {
+                return Err(PyValueError::new_err(
+                    "numpy has no bfloat16; use float32 or float16",
+                ));
+            }
+        };
+        Ok(out)
+    }
+
+    /// Augments an N x H x W x 3 uint8 batch already on this CUDA device (address `src`)
+    /// into a caller's buffer (`dst`, `dst_bytes` long), ordered on the caller's stream
+    /// (`stream`, a CUstream address; 0 is the legacy default stream).
+    #[allow(clippy::too_many_arguments)]
+    fn augment_device(
+        &mut self,
+        py: Python<'_>,
+        src: u64,
+        n: usize,
+        h: usize,
+        w: usize,
+        dst: u64,
+        dst_bytes: usize,
+        stream: u64,
+        dtype: &str,
+    ) -> PyResult<()> {
+        let dtype = dtype_of(dtype)?;
+        let Some(gpu) = self.gpu.as_mut() else {
+            return Err(PyRuntimeError::new_err(
+                "this augmenter runs on the CPU; create it with a CUDA device",
+            ));
+        };
+        let sizes = vec![(w, h); n];
+        let start = self.planner.position();
+        let plan = self
+            .planner
+            .plan(&sizes, self.mixing.sizes())
+            .map_err(err)?;
+        let result = py.detach(|| {
+            let raw = stream as usize as RawStream;
+            // SAFETY: the caller (pixmix/__init__.py) passes torch tensors' addresses of
+            // the sizes given, on this device, ordered by the caller's current stream.
+            unsafe { gpu.augment_device_batch(&plan, src, &sizes, dtype, dst, dst_bytes, raw) }
+        });
+        result
+            .inspect_err(|_| self.planner.seek(start))
+            .map_err(err)
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _pixmix(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Augmenter>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
