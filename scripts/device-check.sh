@@ -29,7 +29,7 @@ for line in sys.stdin:
   cp target/release/pixmix "$pack/pixmix"
   (cd python && ../.cache/py-venv/bin/maturin build --release --quiet -o "../$pack")
   cp "$(ls -t target/release/deps/throughput-* | grep -v '\.d$' | head -1)" "$pack/throughput"
-  strip "$pack"/*
+  find "$pack" -type f ! -name "*.whl" -exec strip {} +
   git rev-parse HEAD > "$pack/commit"
   du -sh "$pack"
   local bytes
