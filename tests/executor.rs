@@ -280,3 +280,80 @@ fn mixing_folders_skip_unreadable_files_and_reject_empty_ones() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Plans made of random bytes (and random edits of valid plans) are rejected or executed,
+/// never a panic; whatever the CPU executor accepts, the kernels' host build accepts and
+/// computes identically, so no plan the checks let through can index out of bounds.
+#[test]
+fn arbitrary_plans_are_errors_or_results_never_panics() {
+    use pixmix::kernels::HostKernelExecutor;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for preset in Preset::ALL {
+        let config = Config::preset(preset);
+        let mix = mixing(&config);
+        let images = photos(4, &[(40, 36), (300, 200)]);
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let cpu = CpuExecutor::new(&config).unwrap();
+        let kernels = HostKernelExecutor::new(&config).unwrap();
+        let valid = Planner::new(&config, 1)
+            .unwrap()
+            .plan(&sizes, mix.sizes())
+            .unwrap();
+        let (mut accepted, mut rejected) = (0, 0);
+        for trial in 0..400 {
+            let mut plan = valid.clone();
+            if trial % 4 == 0 {
+                // Entirely random bytes.
+                let s: &mut [u8] = bytemuck::cast_slice_mut(&mut plan.samples);
+                s.iter_mut().for_each(|b| *b = next() as u8);
+                let r: &mut [u8] = bytemuck::cast_slice_mut(&mut plan.rounds);
+                r.iter_mut().for_each(|b| *b = next() as u8);
+            } else {
+                // One field of one sample or round set to a random or boundary value.
+                let i = (next() % plan.samples.len() as u64) as usize;
+                let words: &mut [u32] =
+                    bytemuck::cast_slice_mut(std::slice::from_mut(&mut plan.samples[i]));
+                let w = (next() % words.len() as u64) as usize;
+                words[w] = [0, 1, 2, 31, 32, 255, u32::MAX, u32::MAX - 1, next() as u32]
+                    [(next() % 9) as usize];
+                if !plan.rounds.is_empty() {
+                    let j = (next() % plan.rounds.len() as u64) as usize;
+                    let rw: &mut [u32] =
+                        bytemuck::cast_slice_mut(std::slice::from_mut(&mut plan.rounds[j]));
+                    let k = (next() % rw.len() as u64) as usize;
+                    if trial % 3 == 0 {
+                        rw[k] = next() as u32;
+                    }
+                }
+            }
+            let a = cpu.augment(&plan, &images, &mix, Dtype::F32);
+            match a {
+                Ok(a) => {
+                    accepted += 1;
+                    let b = kernels.augment(&plan, &images, &mix, Dtype::F32).unwrap();
+                    let same = a
+                        .to_f32_vec()
+                        .iter()
+                        .zip(b.to_f32_vec())
+                        .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()));
+                    assert!(same, "{preset}: executors differ on an accepted plan");
+                }
+                Err(e) => {
+                    rejected += 1;
+                    assert!(
+                        kernels.augment(&plan, &images, &mix, Dtype::F32).is_err(),
+                        "{e}"
+                    );
+                }
+            }
+        }
+        println!("{preset}: {accepted} arbitrary plans executed, {rejected} rejected");
+        assert!(accepted > 20 && rejected > 100);
+    }
+}
