@@ -82,7 +82,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
     }
     save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
     println!(
-        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted), {:.2} fractals/s on {ran_on}",
+        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted; {}), {:.2} fractals/s on {ran_on}",
         stats.accepted,
         a.size,
         a.size,
@@ -91,6 +91,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         stats.accepted,
         stats.rejected,
         100.0 * stats.acceptance_rate(),
+        stats.rejection_summary(),
         stats.accepted as f64 / stats.seconds.max(1e-9)
     );
     Ok(())

@@ -155,7 +155,7 @@ pub fn generate_on_device(
                 render_flames(device, &genomes, &seeds, psize, settings.preview_quality)?;
             download(device, &previews, genomes.len(), psize)?
                 .iter()
-                .map(|p| Metrics::of(p).passes(&settings.thresholds))
+                .map(|p| Metrics::of(p).failures(&settings.thresholds))
                 .collect()
         };
         let mut verdict = verdicts.into_iter();
@@ -170,12 +170,11 @@ pub fn generate_on_device(
                     stats.accepted + stats.rejected
                 )));
             }
-            match entry {
-                Some(item) if verdict.next() == Some(true) => {
-                    accepted.push(item);
-                    stats.accepted += 1;
-                }
-                _ => stats.rejected += 1,
+            let judged = entry.map(|item| (item, verdict.next().unwrap_or([true; 5])));
+            if stats.record(judged.map(|(_, f)| f))
+                && let Some((item, _)) = judged
+            {
+                accepted.push(item);
             }
             progress(stats.accepted, stats.accepted + stats.rejected);
         }

@@ -70,11 +70,18 @@ impl Metrics {
 
     /// Whether every threshold holds.
     pub fn passes(&self, t: &Thresholds) -> bool {
-        (t.coverage.0..=t.coverage.1).contains(&self.coverage)
-            && self.dimension >= t.min_dimension
-            && self.black >= t.min_black
-            && self.white <= t.max_white
-            && self.top_share <= t.max_top_share
+        self.failures(t) == [false; 5]
+    }
+
+    /// Which thresholds fail, in the order coverage, dimension, black, white, top share.
+    pub fn failures(&self, t: &Thresholds) -> [bool; 5] {
+        [
+            !(t.coverage.0..=t.coverage.1).contains(&self.coverage),
+            self.dimension < t.min_dimension,
+            self.black < t.min_black,
+            self.white > t.max_white,
+            self.top_share > t.max_top_share,
+        ]
     }
 }
 

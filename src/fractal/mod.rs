@@ -77,6 +77,11 @@ pub struct FractalStats {
     pub accepted: usize,
     /// Genomes whose preview failed the thresholds (or that never settled).
     pub rejected: usize,
+    /// Rejected genomes whose points never settled into a frame.
+    pub unframed: usize,
+    /// How many rejected previews failed each threshold (coverage, dimension, black, white,
+    /// top share); a preview can fail several.
+    pub failed: [usize; 5],
     /// Wall seconds.
     pub seconds: f64,
 }
@@ -85,6 +90,51 @@ impl FractalStats {
     /// Share of genomes kept.
     pub fn acceptance_rate(&self) -> f64 {
         self.accepted as f64 / (self.accepted + self.rejected).max(1) as f64
+    }
+
+    /// Counts a verdict: `None` for a genome that never settled.
+    pub fn record(&mut self, verdict: Option<[bool; 5]>) -> bool {
+        match verdict {
+            None => {
+                self.rejected += 1;
+                self.unframed += 1;
+                false
+            }
+            Some(f) if f == [false; 5] => {
+                self.accepted += 1;
+                true
+            }
+            Some(f) => {
+                self.rejected += 1;
+                for (n, failed) in self.failed.iter_mut().zip(f) {
+                    *n += failed as usize;
+                }
+                false
+            }
+        }
+    }
+
+    /// One line on why genomes were rejected.
+    pub fn rejection_summary(&self) -> String {
+        let names = [
+            "coverage",
+            "dimension",
+            "black share",
+            "white share",
+            "brightest 1%",
+        ];
+        let parts: Vec<String> = names
+            .iter()
+            .zip(self.failed)
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .chain((self.unframed > 0).then(|| format!("unsettled {}", self.unframed)))
+            .collect();
+        if parts.is_empty() {
+            "none rejected".into()
+        } else {
+            format!("rejections: {}", parts.join(", "))
+        }
     }
 }
 
@@ -113,19 +163,17 @@ pub fn generate(
         let mut g = Genome::random(seed, index);
         let render_seed = render_seed(seed, index);
         index += 1;
-        let keep = frame(&mut g, render_seed)
-            && Metrics::of(&render(
+        let verdict = frame(&mut g, render_seed).then(|| {
+            Metrics::of(&render(
                 &g,
                 preview_size(settings.size),
                 settings.preview_quality,
                 render_seed,
             ))
-            .passes(&settings.thresholds);
-        if keep {
+            .failures(&settings.thresholds)
+        });
+        if stats.record(verdict) {
             pictures.push(render(&g, settings.size, settings.quality, render_seed));
-            stats.accepted += 1;
-        } else {
-            stats.rejected += 1;
         }
         progress(stats.accepted, stats.accepted + stats.rejected);
     }
