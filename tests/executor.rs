@@ -3,25 +3,14 @@
 
 mod common;
 
-use common::make_image;
+use common::{make_image, mixing};
+
+fn photos(n: usize, sizes: &[(usize, usize)]) -> Vec<RgbImage> {
+    common::photos(n, sizes, 0)
+}
 use half::{bf16, f16};
 use pixmix::plan::OpPlan;
 use pixmix::{Config, CpuExecutor, Dtype, Error, MixingSet, PixMix, Planner, Preset, RgbImage};
-
-fn mixing(config: &Config) -> MixingSet {
-    let pics =
-        [(50, 40, 1), (40, 64, 2), (70, 70, 3)].map(|(w, h, s)| make_image("smooth", s, w, h));
-    MixingSet::from_images(pics, config.mixing_resize).unwrap()
-}
-
-fn photos(n: usize, sizes: &[(usize, usize)]) -> Vec<RgbImage> {
-    (0..n)
-        .map(|i| {
-            let (w, h) = sizes[i % sizes.len()];
-            make_image(["smooth", "noise", "levels"][i % 3], i as u64, w, h)
-        })
-        .collect()
-}
 
 #[test]
 fn output_does_not_depend_on_thread_count() {
