@@ -31,6 +31,16 @@ fn dtype_of(name: &str) -> PyResult<Dtype> {
     name.parse::<Dtype>().map_err(err)
 }
 
+impl Augmenter {
+    /// Plans the next batch; returns the stream position before it, to rewind to when the
+    /// batch fails (a failed batch consumes no samples).
+    fn next_plan(&mut self, sizes: &[(usize, usize)]) -> PyResult<(u64, pixmix::BatchPlan)> {
+        let start = self.planner.position();
+        let plan = self.planner.plan(sizes, self.mixing.sizes()).map_err(err)?;
+        Ok((start, plan))
+    }
+}
+
 #[pymethods]
 impl Augmenter {
     /// Builds an augmenter: `preset` "cifar" or "imagenet"; `mixing` a folder or None for
@@ -133,11 +143,7 @@ impl Augmenter {
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         let sizes = vec![(w, h); n];
-        let start = self.planner.position();
-        let plan = self
-            .planner
-            .plan(&sizes, self.mixing.sizes())
-            .map_err(err)?;
+        let (start, plan) = self.next_plan(&sizes)?;
         let result = py.detach(|| match &mut self.gpu {
             Some(g) => g.augment(&plan, &images, dtype),
             None => self.cpu.augment(&plan, &images, &self.mixing, dtype),
@@ -175,17 +181,17 @@ impl Augmenter {
         dtype: &str,
     ) -> PyResult<()> {
         let dtype = dtype_of(dtype)?;
-        let Some(gpu) = self.gpu.as_mut() else {
+        if self.gpu.is_none() {
             return Err(PyRuntimeError::new_err(
                 "this augmenter runs on the CPU; create it with a CUDA device",
             ));
-        };
+        }
         let sizes = vec![(w, h); n];
-        let start = self.planner.position();
-        let plan = self
-            .planner
-            .plan(&sizes, self.mixing.sizes())
-            .map_err(err)?;
+        let (start, plan) = self.next_plan(&sizes)?;
+        let gpu = self
+            .gpu
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("no CUDA device"))?;
         let result = py.detach(|| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes torch tensors' addresses of
