@@ -28,12 +28,12 @@ use crate::tensor::{Dtype, Tensor};
 pub struct PixMix {
     planner: Planner,
     mixing: MixingSet,
-    engine: Engine,
+    pub(crate) engine: Engine,
 }
 
 /// Where batches run.
 #[derive(Debug)]
-enum Engine {
+pub(crate) enum Engine {
     Cpu(CpuExecutor),
     Cuda(Box<CudaExecutor>),
 }
@@ -84,16 +84,24 @@ impl PixMix {
         dtype: Dtype,
     ) -> Result<(Tensor, BatchPlan)> {
         let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        self.run_planned(&sizes, |engine, plan, mixing| match engine {
+            Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
+            Engine::Cuda(gpu) => gpu.augment(plan, images, dtype),
+        })
+    }
+
+    /// Plans a batch of images of `sizes` and hands the plan to `work`; when `work` fails
+    /// the batch consumes no samples of the random stream.
+    pub(crate) fn run_planned<T>(
+        &mut self,
+        sizes: &[(usize, usize)],
+        work: impl FnOnce(&mut Engine, &BatchPlan, &MixingSet) -> Result<T>,
+    ) -> Result<(T, BatchPlan)> {
         let start = self.planner.position();
-        let plan = self.planner.plan(&sizes, self.mixing.sizes())?;
-        let result = match &mut self.engine {
-            Engine::Cpu(cpu) => cpu.augment(&plan, images, &self.mixing, dtype),
-            Engine::Cuda(gpu) => gpu.augment(&plan, images, dtype),
-        };
-        match result {
+        let plan = self.planner.plan(sizes, self.mixing.sizes())?;
+        match work(&mut self.engine, &plan, &self.mixing) {
             Ok(t) => Ok((t, plan)),
             Err(e) => {
-                // A failed batch consumes no samples of the random stream.
                 self.planner.seek(start);
                 Err(e)
             }
