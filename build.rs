@@ -52,6 +52,10 @@ fn main() {
     )
     .expect("write the inlined kernel source");
 
+    if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
+        build_torch_shim(&manifest);
+    }
+
     let require = std::env::var("PIXMIX_REQUIRE_KERNELS").is_ok_and(|v| v == "1");
     let fatbin = out.join("pixmix.fatbin");
     match find_nvcc(&manifest) {
@@ -89,6 +93,39 @@ fn main() {
                 "cargo:warning={why}; the CUDA path will compile the kernels with NVRTC at first use"
             );
         }
+    }
+}
+
+/// The `tch` feature's C++ shim (torch's current CUDA stream), compiled against the
+/// libtorch that torch-sys found (it reports the library folder; headers sit beside it).
+fn build_torch_shim(manifest: &Path) {
+    let shim = manifest.join("src/torch/current_stream.cpp");
+    println!("cargo:rerun-if-changed={}", shim.display());
+    println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
+    let lib = PathBuf::from(
+        std::env::var("DEP_TCH_LIBTORCH_LIB").expect("torch-sys reports its libtorch folder"),
+    );
+    let include = lib
+        .parent()
+        .map(|root| root.join("include"))
+        .filter(|dir| dir.join("c10/core/Stream.h").is_file())
+        .unwrap_or_else(|| panic!("no libtorch headers beside {}", lib.display()));
+    let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".into());
+    cc::Build::new()
+        .cpp(true)
+        .file(shim)
+        .include(include)
+        .flag("-std=c++17")
+        .define("_GLIBCXX_USE_CXX11_ABI", abi.as_str())
+        .warnings(false)
+        .compile("pixmix_torch_shim");
+    // Keep libtorch_cuda (and with it torch's CUDA stream registry) in this crate's own
+    // binaries, where libtorch has it; --as-needed would drop it, as nothing names it. Its
+    // own dependencies (cuBLAS, cuDNN, ...) may exist only where the binary runs, in a
+    // PyTorch install, so they are not checked at link time.
+    if lib.join("libtorch_cuda.so").is_file() {
+        println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
+        println!("cargo:rustc-link-arg=-Wl,--allow-shlib-undefined");
     }
 }
 

@@ -24,6 +24,8 @@ pub mod plan;
 pub mod resize;
 pub mod staging;
 pub mod tensor;
+#[cfg(feature = "tch")]
+pub mod torch;
 
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
