@@ -61,10 +61,17 @@ class PixMix:
         """Side of the square output."""
         return self._aug.size
 
-    def __call__(self, batch, dtype=None):
-        """Augments one batch (N x H x W x 3 uint8, or one H x W x 3 image)."""
+    def __call__(self, batch, dtype=None, out=None):
+        """Augments one batch (N x H x W x 3 uint8, or one H x W x 3 image).
+
+        With ``out`` (a contiguous N x 3 x S x S torch tensor), a torch batch is written
+        into it and ``out`` is returned; on the augmenter's GPU that happens in place, on
+        torch's current stream.
+        """
         if _is_torch(batch):
-            return self._torch(batch, dtype)
+            return self._torch(batch, out.dtype if out is not None else dtype, out)
+        if out is not None:
+            raise TypeError("out= takes torch tensors; numpy batches return a new array")
         arr = np.asarray(batch)
         if arr.dtype != np.uint8:
             raise TypeError(f"expected uint8 pixels, got {arr.dtype}")
@@ -77,7 +84,7 @@ class PixMix:
             raise ValueError(f"dtype must be float32 or float16, got {name}")
         return self._aug.augment_numpy(np.ascontiguousarray(arr), name)
 
-    def _torch(self, batch, dtype):
+    def _torch(self, batch, dtype, out=None):
         import torch
 
         dtype = dtype or torch.float32
@@ -90,16 +97,27 @@ class PixMix:
             batch = batch.unsqueeze(0)
         if batch.dim() != 4 or batch.shape[-1] != 3:
             raise ValueError(f"expected N x H x W x 3, got shape {tuple(batch.shape)}")
-        if batch.device.type == "cpu":
-            out = self._aug.augment_numpy(batch.contiguous().numpy(), "float16" if dtype == torch.float16 else "float32")
-            out = torch.from_numpy(out)
-            return out.to(torch.bfloat16) if dtype == torch.bfloat16 else out
+        n, h, w, _ = batch.shape
+        shape = (n, 3, self.size, self.size)
+        if out is not None:
+            if tuple(out.shape) != shape or not out.is_contiguous():
+                raise ValueError(f"out must be a contiguous {shape} tensor, got "
+                                 f"{tuple(out.shape)}{'' if out.is_contiguous() else ' (not contiguous)'}")
+        if batch.device.type == "cpu" or (out is not None and out.device.type == "cpu"):
+            host = self._aug.augment_numpy(batch.contiguous().cpu().numpy(), "float16" if dtype == torch.float16 else "float32")
+            host = torch.from_numpy(host)
+            host = host.to(torch.bfloat16) if dtype == torch.bfloat16 else host
+            if out is None:
+                return host
+            return out.copy_(host)
         index = batch.device.index if batch.device.index is not None else torch.cuda.current_device()
         if self._ordinal != index:
             raise ValueError(f"this augmenter runs on {self.device}, the batch is on cuda:{index}")
         src = batch.contiguous()
-        n, h, w, _ = src.shape
-        out = torch.empty((n, 3, self.size, self.size), dtype=dtype, device=src.device)
+        if out is None:
+            out = torch.empty(shape, dtype=dtype, device=src.device)
+        elif out.device != src.device:
+            raise ValueError(f"out is on {out.device}, the batch on {src.device}")
         stream = torch.cuda.current_stream(src.device).cuda_stream
         self._aug.augment_device(src.data_ptr(), n, h, w, out.data_ptr(),
                                  out.numel() * out.element_size(), stream, names[dtype])

@@ -78,5 +78,27 @@ def test_torch_cuda_tensors_stay_on_the_device():
     gpu = pixmix.PixMix(preset="cifar", fractals=4, seed=5, device="cuda:0")
     out = gpu(torch.from_numpy(x).cuda(), dtype=torch.float16)
     assert out.is_cuda and out.dtype == torch.float16
-    cpu = pixmix.PixMix(preset="cifar", fractals=4, seed=5)(x)
-    assert np.abs(out.float().cpu().numpy() - cpu).max() <= 1e-2
+    cpu = pixmix.PixMix(preset="cifar", fractals=4, seed=5)
+    assert np.array_equal(out.cpu().numpy(), cpu(x, dtype=np.float16))
+    # In place: the same memory before and after, on a side stream torch is using.
+    dst = torch.empty((8, 3, 32, 32), dtype=torch.float32, device="cuda:0")
+    ptr = dst.data_ptr()
+    with torch.cuda.stream(torch.cuda.Stream()):
+        again = gpu(torch.from_numpy(x).cuda(), out=dst)
+    torch.cuda.synchronize()
+    assert again is dst and dst.data_ptr() == ptr
+    assert np.array_equal(dst.cpu().numpy(), cpu(x))
+
+
+def test_out_tensors_are_checked_and_filled():
+    torch = pytest.importorskip("torch")
+    x = batch()
+    aug = pixmix.PixMix(preset="cifar", fractals=4, seed=5)
+    with pytest.raises(ValueError, match="contiguous"):
+        aug(torch.from_numpy(x), out=torch.empty((8, 3, 32, 31)))
+    with pytest.raises(TypeError, match="out="):
+        aug(x, out=torch.empty((8, 3, 32, 32)))
+    dst = torch.empty((8, 3, 32, 32), dtype=torch.bfloat16)
+    assert aug(torch.from_numpy(x), out=dst) is dst
+    want = pixmix.PixMix(preset="cifar", fractals=4, seed=5)(torch.from_numpy(x), dtype=torch.bfloat16)
+    assert torch.equal(dst, want)
