@@ -5,7 +5,8 @@
 #                                   # target/device-check (carry that folder)
 #   scripts/device-check.sh run     # on the GPU machine: CUDA tests with
 #                                   # PIXMIX_REQUIRE_CUDA=1, compute-sanitizer memcheck and
-#                                   # racecheck, benchmarks; summary in $OUT/summary.md
+#                                   # racecheck, PyTorch and tch runs, benchmarks; summary
+#                                   # in $OUT/summary.md
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pack=target/device-check
@@ -29,6 +30,11 @@ for line in sys.stdin:
   cp target/release/pixmix "$pack/pixmix"
   (cd python && ../.cache/py-venv/bin/maturin build --release --quiet -o "../$pack")
   cp "$(ls -t target/release/deps/throughput-* | grep -v '\.d$' | head -1)" "$pack/throughput"
+  # tch against libtorch_cuda: links here, runs against the device's PyTorch 2.11 libraries.
+  LIBTORCH=$(scripts/install-libtorch.sh --cuda) CARGO_TARGET_DIR=target/tch-cuda \
+    cargo build --release --locked --features tch --example train_tch --test torch
+  cp target/tch-cuda/release/examples/train_tch "$pack/train_tch"
+  cp "$(ls -t target/tch-cuda/release/deps/torch-* | grep -v '\.d$' | head -1)" "$pack/torch"
   find "$pack" -type f ! -name "*.whl" -exec strip {} +
   git rev-parse HEAD > "$pack/commit"
   du -sh "$pack"
@@ -79,6 +85,16 @@ run() {
   else
     echo "- python-torch: not run (pytest or torch missing on the device)" >> "$summary"
   fi
+  # tch on the GPU: tensors written in place on torch's stream, and the example trainer.
+  local torchlib
+  if torchlib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null); then
+    step tch-tests env LD_LIBRARY_PATH="$torchlib" "$pack/torch" --nocapture --test-threads=1
+    step tch-train env LD_LIBRARY_PATH="$torchlib" "$pack/train_tch" --synthetic \
+      --data /tmp/synthetic-cifar --epochs 2 --device cuda --log-every 10
+  else
+    echo "- tch: not run (no PyTorch on the device)" >> "$summary"
+    failed=1
+  fi
   step bench-cuda "$pack/pixmix" bench --device cuda --seconds 2 --fractals
   step bench-cpu "$pack/pixmix" bench --device cpu --seconds 2 --fractals
   {
@@ -88,6 +104,9 @@ run() {
     echo
     echo "## Benchmarks"
     cat "$out/bench-cuda.log" "$out/bench-cpu.log" 2>/dev/null
+    echo
+    echo "## tch example trainer"
+    grep -E "images/s|accuracy|augmenting" "$out/tch-train.log" 2>/dev/null | tail -n 8
     echo
     echo "## Sanitizers"
     tail -n 3 "$out/memcheck.log" "$out/racecheck.log" 2>/dev/null
