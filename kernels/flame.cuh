@@ -58,8 +58,9 @@ PIXMIX_HD void flame_sin_cos(double x, double* s_out, double* c_out) {
     double q = (x * (1.0 / PIXMIX_FRAC_PI_2) + 6755399441055744.0) - 6755399441055744.0;
     double r = (x - q * PIXMIX_FRAC_PI_2) - q * 6.123233995736766e-17;
     double r2 = r * r;
-    double s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0 - r2 / 39916800.0)))));
-    double c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0 - r2 / 3628800.0))));
+    double r4 = r2 * r2;
+    double s = r * ((1.0 + r2 * (-1.0 / 6.0)) + r4 * ((1.0 / 120.0 + r2 * (-1.0 / 5040.0)) + r4 * (1.0 / 362880.0 + r2 * (-1.0 / 39916800.0))));
+    double c = (1.0 + r2 * -0.5) + r4 * ((1.0 / 24.0 + r2 * (-1.0 / 720.0)) + r4 * (1.0 / 40320.0 + r2 * (-1.0 / 3628800.0)));
     double qc = q < -1.0e18 ? -1.0e18 : (q > 1.0e18 ? 1.0e18 : q);
     i64 k = (qc == qc ? (i64)qc : 0) % 4;
     if (k < 0) k += 4;
@@ -79,13 +80,22 @@ PIXMIX_HD double flame_atan2(double y, double x) {
     if (hi == 0.0) return xneg ? (yneg ? -PIXMIX_PI : PIXMIX_PI) : y;
     double z = lo / hi;
     double z2 = z * z;
-    double a = z * (0.99997726 + z2 * (-0.33262347 + z2 * (0.19354346 + z2 * (-0.11643287 + z2 * (0.05265332 - z2 * 0.0117212)))));
+    double z4 = z2 * z2;
+    double a = z * ((0.99997726 + z2 * -0.33262347) + z4 * ((0.19354346 + z2 * -0.11643287) + z4 * (0.05265332 + z2 * -0.0117212)));
     if (ay > ax) a = PIXMIX_FRAC_PI_2 - a;
     if (x < 0.0) a = PIXMIX_PI - a;
     return y < 0.0 ? -a : a;
 }
 
-PIXMIX_HD double flame_exp(double x) { return pixmix_exp2(x * PIXMIX_LOG2_E); }
+PIXMIX_HD double flame_exp(double x) {
+    double y = (x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x)) * PIXMIX_LOG2_E;
+    double n = (y + PIXMIX_ROUNDER) - PIXMIX_ROUNDER;
+    double g = (y - n) * PIXMIX_LN2;
+    double g2 = g * g;
+    double g4 = g2 * g2;
+    double p = ((1.0 + g) + g2 * (0.5 + g * (1.0 / 6.0))) + g4 * ((1.0 / 24.0 + g * (1.0 / 120.0)) + g2 * (1.0 / 720.0 + g * (1.0 / 5040.0)));
+    return p * double_of(bits_of(n + (PIXMIX_TWO52 + 1023.0)) << 52);
+}
 
 PIXMIX_HD double flame_sqrt(double x) {
 #if defined(__CUDA_ARCH__)
