@@ -3,6 +3,7 @@
     import pixmix
     aug = pixmix.PixMix(preset="cifar", mixing=None, seed=0, device="cuda:0")
     out = aug(batch)   # N x H x W x 3 uint8: torch tensor (CUDA or CPU) or numpy array
+    out = aug([a, b])  # or a list of H x W x 3 images of any sizes (imagenet crops each)
 
 A torch CUDA batch is augmented on its own device, written into a tensor torch allocated,
 ordered on torch's current stream: no copy through the host. A CPU tensor or a numpy array
@@ -37,6 +38,12 @@ def _is_torch(x):
     return type(x).__module__.split(".")[0] == "torch"
 
 
+def _check_out(out, shape):
+    if out is not None and (tuple(out.shape) != shape or not out.is_contiguous()):
+        raise ValueError(f"out must be a contiguous {shape} tensor, got "
+                         f"{tuple(out.shape)}{'' if out.is_contiguous() else ' (not contiguous)'}")
+
+
 class PixMix:
     """A seeded PixMix augmenter.
 
@@ -62,12 +69,15 @@ class PixMix:
         return self._aug.size
 
     def __call__(self, batch, dtype=None, out=None):
-        """Augments one batch (N x H x W x 3 uint8, or one H x W x 3 image).
+        """Augments one batch (N x H x W x 3 uint8, one H x W x 3 image, or a list of
+        H x W x 3 images of any sizes, for the imagenet preset's crops).
 
         With ``out`` (a contiguous N x 3 x S x S torch tensor), a torch batch is written
         into it and ``out`` is returned; on the augmenter's GPU that happens in place, on
         torch's current stream.
         """
+        if isinstance(batch, (list, tuple)):
+            return self._images(batch, dtype, out)
         if _is_torch(batch):
             return self._torch(batch, out.dtype if out is not None else dtype, out)
         if out is not None:
@@ -84,6 +94,47 @@ class PixMix:
             raise ValueError(f"dtype must be float32 or float16, got {name}")
         return self._aug.augment_numpy(np.ascontiguousarray(arr), name)
 
+    def _images(self, images, dtype, out):
+        """A list of H x W x 3 uint8 images (numpy arrays, or torch tensors on any device)."""
+        if len(images) == 0:
+            raise ValueError("expected at least one image")
+        torch_in = all(_is_torch(i) for i in images)
+        arrays = []
+        for i, image in enumerate(images):
+            a = image.detach().cpu().numpy() if _is_torch(image) else np.asarray(image)
+            if a.dtype != np.uint8 or a.ndim != 3 or a.shape[-1] != 3:
+                raise ValueError(f"image {i}: expected H x W x 3 uint8, got {a.dtype} {a.shape}")
+            arrays.append(np.ascontiguousarray(a))
+        if not torch_in:
+            if out is not None:
+                raise TypeError("out= takes torch tensors; numpy images return a new array")
+            name = np.dtype(dtype or np.float32).name
+            if name not in _NUMPY_DTYPES:
+                raise ValueError(f"dtype must be float32 or float16, got {name}")
+            return self._aug.augment_images_numpy(arrays, name)
+        import torch
+
+        dtype = out.dtype if out is not None else (dtype or torch.float32)
+        names = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
+        if dtype not in names:
+            raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+        shape = (len(arrays), 3, self.size, self.size)
+        _check_out(out, shape)
+        if self._ordinal is not None and (out is None or out.is_cuda):
+            device = torch.device("cuda", self._ordinal)
+            if out is None:
+                out = torch.empty(shape, dtype=dtype, device=device)
+            elif out.device != device:
+                raise ValueError(f"out is on {out.device}, this augmenter runs on {device}")
+            stream = torch.cuda.current_stream(device).cuda_stream
+            self._aug.augment_images_into(arrays, out.data_ptr(), out.numel() * out.element_size(),
+                                          stream, names[dtype])
+            return out
+        host = torch.from_numpy(self._aug.augment_images_numpy(
+            arrays, "float16" if dtype == torch.float16 else "float32"))
+        host = host.to(torch.bfloat16) if dtype == torch.bfloat16 else host
+        return host if out is None else out.copy_(host)
+
     def _torch(self, batch, dtype, out=None):
         import torch
 
@@ -99,10 +150,7 @@ class PixMix:
             raise ValueError(f"expected N x H x W x 3, got shape {tuple(batch.shape)}")
         n, h, w, _ = batch.shape
         shape = (n, 3, self.size, self.size)
-        if out is not None:
-            if tuple(out.shape) != shape or not out.is_contiguous():
-                raise ValueError(f"out must be a contiguous {shape} tensor, got "
-                                 f"{tuple(out.shape)}{'' if out.is_contiguous() else ' (not contiguous)'}")
+        _check_out(out, shape)
         if batch.device.type == "cpu" or (out is not None and out.device.type == "cpu"):
             host = self._aug.augment_numpy(batch.contiguous().cpu().numpy(), "float16" if dtype == torch.float16 else "float32")
             host = torch.from_numpy(host)

@@ -2,13 +2,17 @@
 //! with device buffers handed in by address) behind a small class. `pixmix/__init__.py`
 //! adds the numpy and torch front.
 
-use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray4, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArrayMethods, PyReadonlyArray3, PyReadonlyArray4, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use pixmix::cuda::{CudaExecutor, RawStream};
 use pixmix::plan::rank_seed;
-use pixmix::{Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, TensorData};
+use pixmix::{
+    Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor, TensorData,
+};
 
 fn err(e: pixmix::Error) -> PyErr {
     match e {
@@ -31,7 +35,60 @@ fn dtype_of(name: &str) -> PyResult<Dtype> {
     name.parse::<Dtype>().map_err(err)
 }
 
+/// A list of H x W x 3 uint8 arrays (sizes may differ) as images.
+fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<RgbImage>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let shape = a.shape();
+            if shape[2] != 3 {
+                return Err(PyValueError::new_err(format!(
+                    "image {i}: expected H x W x 3 uint8 (RGB), got shape {shape:?}"
+                )));
+            }
+            let data = a
+                .as_slice()
+                .map_err(|_| PyValueError::new_err(format!("image {i} must be C-contiguous")))?;
+            RgbImage::new(shape[1], shape[0], data.to_vec())
+                .map_err(|e| PyValueError::new_err(format!("image {i}: {e}")))
+        })
+        .collect()
+}
+
+/// An N x 3 x S x S host tensor as a numpy array.
+fn to_numpy(py: Python<'_>, tensor: Tensor) -> PyResult<Bound<'_, PyAny>> {
+    let shape = tensor.shape;
+    Ok(match tensor.data {
+        TensorData::F32(v) => v.into_pyarray(py).reshape(shape)?.into_any(),
+        TensorData::F16(v) => v.into_pyarray(py).reshape(shape)?.into_any(),
+        TensorData::Bf16(_) => {
+            return Err(PyValueError::new_err(
+                "numpy has no bfloat16; use float32 or float16",
+            ));
+        }
+    })
+}
+
 impl Augmenter {
+    /// Plans and augments host images, on the GPU when there is one; a failed batch
+    /// consumes no samples.
+    fn augment_host(
+        &mut self,
+        py: Python<'_>,
+        images: &[RgbImage],
+        dtype: Dtype,
+    ) -> PyResult<Tensor> {
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let (start, plan) = self.next_plan(&sizes)?;
+        let result = py.detach(|| match &mut self.gpu {
+            Some(g) => g.augment(&plan, images, dtype),
+            None => self.cpu.augment(&plan, images, &self.mixing, dtype),
+        });
+        result
+            .inspect_err(|_| self.planner.seek(start))
+            .map_err(err)
+    }
+
     /// Plans the next batch; returns the stream position before it, to rewind to when the
     /// batch fails (a failed batch consumes no samples).
     fn next_plan(&mut self, sizes: &[(usize, usize)]) -> PyResult<(u64, pixmix::BatchPlan)> {
@@ -128,12 +185,12 @@ impl Augmenter {
     ) -> PyResult<Bound<'py, PyAny>> {
         let dtype = dtype_of(dtype)?;
         let shape = batch.shape().to_vec();
-        if shape[3] != 3 {
+        if shape[3] != 3 || shape[1] == 0 || shape[2] == 0 {
             return Err(PyValueError::new_err(format!(
-                "expected N x H x W x 3 uint8 (RGB), got shape {shape:?}"
+                "expected N x H x W x 3 uint8 (RGB) with H, W > 0, got shape {shape:?}"
             )));
         }
-        let (n, h, w) = (shape[0], shape[1], shape[2]);
+        let (h, w) = (shape[1], shape[2]);
         let data = batch
             .as_slice()
             .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
@@ -142,26 +199,57 @@ impl Augmenter {
             .map(|c| RgbImage::new(w, h, c.to_vec()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-        let sizes = vec![(w, h); n];
+        let tensor = self.augment_host(py, &images, dtype)?;
+        to_numpy(py, tensor)
+    }
+
+    /// Augments a list of H x W x 3 uint8 arrays of any sizes (the imagenet preset crops
+    /// each); returns N x 3 x S x S float32 or float16.
+    fn augment_images_numpy<'py>(
+        &mut self,
+        py: Python<'py>,
+        images: Vec<PyReadonlyArray3<'py, u8>>,
+        dtype: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let dtype = dtype_of(dtype)?;
+        let images = images_of(&images)?;
+        let tensor = self.augment_host(py, &images, dtype)?;
+        to_numpy(py, tensor)
+    }
+
+    /// Augments a list of host images of any sizes on this CUDA device into a caller's
+    /// buffer (`dst`, `dst_bytes` long), ordered on the caller's stream.
+    fn augment_images_into(
+        &mut self,
+        py: Python<'_>,
+        images: Vec<PyReadonlyArray3<'_, u8>>,
+        dst: u64,
+        dst_bytes: usize,
+        stream: u64,
+        dtype: &str,
+    ) -> PyResult<()> {
+        let dtype = dtype_of(dtype)?;
+        let images = images_of(&images)?;
+        if self.gpu.is_none() {
+            return Err(PyRuntimeError::new_err(
+                "this augmenter runs on the CPU; create it with a CUDA device",
+            ));
+        }
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
         let (start, plan) = self.next_plan(&sizes)?;
-        let result = py.detach(|| match &mut self.gpu {
-            Some(g) => g.augment(&plan, &images, dtype),
-            None => self.cpu.augment(&plan, &images, &self.mixing, dtype),
+        let gpu = self
+            .gpu
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("no CUDA device"))?;
+        let result = py.detach(|| {
+            let raw = stream as usize as RawStream;
+            // SAFETY: the caller (pixmix/__init__.py) passes a torch tensor's address of
+            // `dst_bytes` bytes on this device, ordered by the caller's current stream.
+            unsafe { gpu.augment_into(&plan, &images, dtype, dst, dst_bytes, raw) }
         });
-        let tensor = result
+        result
             .inspect_err(|_| self.planner.seek(start))
-            .map_err(err)?;
-        let s = self.config.size;
-        let out = match tensor.data {
-            TensorData::F32(v) => v.into_pyarray(py).reshape([n, 3, s, s])?.into_any(),
-            TensorData::F16(v) => v.into_pyarray(py).reshape([n, 3, s, s])?.into_any(),
-            TensorData::Bf16(_) => {
-                return Err(PyValueError::new_err(
-                    "numpy has no bfloat16; use float32 or float16",
-                ));
-            }
-        };
-        Ok(out)
+            .map_err(err)
     }
 
     /// Augments an N x H x W x 3 uint8 batch already on this CUDA device (address `src`)

@@ -102,3 +102,39 @@ def test_out_tensors_are_checked_and_filled():
     assert aug(torch.from_numpy(x), out=dst) is dst
     want = pixmix.PixMix(preset="cifar", fractals=4, seed=5)(torch.from_numpy(x), dtype=torch.bfloat16)
     assert torch.equal(dst, want)
+
+
+def test_lists_of_images_of_any_size():
+    rng = np.random.default_rng(4)
+    sizes = [(300, 173), (256, 256), (231, 260)]
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in sizes]
+    a = pixmix.PixMix(preset="imagenet", fractals=2, seed=8)(images)
+    assert a.shape == (3, 3, 224, 224) and a.dtype == np.float32
+    assert np.array_equal(a, pixmix.PixMix(preset="imagenet", fractals=2, seed=8)(images))
+    # A list of same-size images is the same batch as the stacked array.
+    same = [rng.integers(0, 256, (40, 36, 3), dtype=np.uint8) for _ in range(4)]
+    listed = pixmix.PixMix(preset="cifar", fractals=2, seed=1)(same, dtype=np.float16)
+    stacked = pixmix.PixMix(preset="cifar", fractals=2, seed=1)(np.stack(same), dtype=np.float16)
+    assert np.array_equal(listed, stacked)
+    aug = pixmix.PixMix(preset="cifar", fractals=2)
+    with pytest.raises(ValueError, match="image 1"):
+        aug([same[0], same[1][:, :, :2].copy()])
+    with pytest.raises(ValueError, match="image 0"):
+        aug([np.zeros((0, 8, 3), dtype=np.uint8)])
+    with pytest.raises(ValueError, match="at least one"):
+        aug([])
+    with pytest.raises(ValueError, match="H > 0|H, W > 0"):
+        aug(np.zeros((2, 0, 5, 3), dtype=np.uint8))
+
+
+def test_lists_of_torch_images_come_back_as_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for h, w in [(230, 240), (300, 226)]]
+    want = pixmix.PixMix(preset="imagenet", fractals=2, seed=2)(images)
+    got = pixmix.PixMix(preset="imagenet", fractals=2, seed=2)([torch.from_numpy(i) for i in images])
+    assert isinstance(got, torch.Tensor) and torch.equal(got, torch.from_numpy(want))
+    if torch.cuda.is_available():
+        gpu = pixmix.PixMix(preset="imagenet", fractals=2, seed=2, device="cuda:0")
+        out = gpu([torch.from_numpy(i) for i in images], dtype=torch.float32)
+        assert out.is_cuda and np.array_equal(out.cpu().numpy(), want)
