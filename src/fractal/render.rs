@@ -16,7 +16,7 @@ pub const WALKER_POINTS: usize = 1024;
 pub const COUNT_CAP: u32 = 65_535;
 
 /// One walker step through `t`.
-#[inline]
+#[inline(always)]
 fn step(t: &Transform, x: f64, y: f64, c: f64, coin: bool) -> (f64, f64, f64) {
     let [a, b, cc, d, e, f] = t.affine;
     let (u, v) = (a * x + b * y + e, cc * x + d * y + f);
