@@ -38,6 +38,26 @@ def _is_torch(x):
     return type(x).__module__.split(".")[0] == "torch"
 
 
+def _torch_name(dtype):
+    """The extension's name of a torch output dtype."""
+    import torch
+
+    names = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
+    if dtype not in names:
+        raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+    return names[dtype]
+
+
+def _from_host(augment, dtype, out):
+    """Runs `augment(numpy dtype name)` on the host and returns the batch as a torch tensor
+    of `dtype`, or copied into `out`."""
+    import torch
+
+    host = torch.from_numpy(augment("float16" if dtype == torch.float16 else "float32"))
+    host = host.to(torch.bfloat16) if dtype == torch.bfloat16 else host
+    return host if out is None else out.copy_(host)
+
+
 def _check_out(out, shape):
     if out is not None and (tuple(out.shape) != shape or not out.is_contiguous()):
         raise ValueError(f"out must be a contiguous {shape} tensor, got "
@@ -115,9 +135,7 @@ class PixMix:
         import torch
 
         dtype = out.dtype if out is not None else (dtype or torch.float32)
-        names = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
-        if dtype not in names:
-            raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+        name = _torch_name(dtype)
         shape = (len(arrays), 3, self.size, self.size)
         _check_out(out, shape)
         if self._ordinal is not None and (out is None or out.is_cuda):
@@ -128,20 +146,15 @@ class PixMix:
                 raise ValueError(f"out is on {out.device}, this augmenter runs on {device}")
             stream = torch.cuda.current_stream(device).cuda_stream
             self._aug.augment_images_into(arrays, out.data_ptr(), out.numel() * out.element_size(),
-                                          stream, names[dtype])
+                                          stream, name)
             return out
-        host = torch.from_numpy(self._aug.augment_images_numpy(
-            arrays, "float16" if dtype == torch.float16 else "float32"))
-        host = host.to(torch.bfloat16) if dtype == torch.bfloat16 else host
-        return host if out is None else out.copy_(host)
+        return _from_host(lambda host: self._aug.augment_images_numpy(arrays, host), dtype, out)
 
     def _torch(self, batch, dtype, out=None):
         import torch
 
         dtype = dtype or torch.float32
-        names = {torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}
-        if dtype not in names:
-            raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
+        name = _torch_name(dtype)
         if batch.dtype != torch.uint8:
             raise TypeError(f"expected uint8 pixels, got {batch.dtype}")
         if batch.dim() == 3:
@@ -152,12 +165,8 @@ class PixMix:
         shape = (n, 3, self.size, self.size)
         _check_out(out, shape)
         if batch.device.type == "cpu" or (out is not None and out.device.type == "cpu"):
-            host = self._aug.augment_numpy(batch.contiguous().cpu().numpy(), "float16" if dtype == torch.float16 else "float32")
-            host = torch.from_numpy(host)
-            host = host.to(torch.bfloat16) if dtype == torch.bfloat16 else host
-            if out is None:
-                return host
-            return out.copy_(host)
+            pixels = batch.contiguous().cpu().numpy()
+            return _from_host(lambda host: self._aug.augment_numpy(pixels, host), dtype, out)
         index = batch.device.index if batch.device.index is not None else torch.cuda.current_device()
         if self._ordinal != index:
             raise ValueError(f"this augmenter runs on {self.device}, the batch is on cuda:{index}")
@@ -168,5 +177,5 @@ class PixMix:
             raise ValueError(f"out is on {out.device}, the batch on {src.device}")
         stream = torch.cuda.current_stream(src.device).cuda_stream
         self._aug.augment_device(src.data_ptr(), n, h, w, out.data_ptr(),
-                                 out.numel() * out.element_size(), stream, names[dtype])
+                                 out.numel() * out.element_size(), stream, name)
         return out

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pixmix::cuda::{CudaExecutor, RawStream};
 use pixmix::plan::rank_seed;
 use pixmix::{
-    Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor, TensorData,
+    BatchPlan, Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor, TensorData,
 };
 
 fn err(e: pixmix::Error) -> PyErr {
@@ -70,8 +70,48 @@ fn to_numpy(py: Python<'_>, tensor: Tensor) -> PyResult<Bound<'_, PyAny>> {
 }
 
 impl Augmenter {
-    /// Plans and augments host images, on the GPU when there is one; a failed batch
-    /// consumes no samples.
+    /// Plans a batch of images of `sizes` and runs `work` on it without the GIL; when it
+    /// fails, the batch consumes no samples.
+    fn planned<T: Send>(
+        &mut self,
+        py: Python<'_>,
+        sizes: &[(usize, usize)],
+        work: impl FnOnce(&mut Engines<'_>, &BatchPlan) -> pixmix::Result<T> + Send,
+    ) -> PyResult<T> {
+        let start = self.planner.position();
+        let plan = self.planner.plan(sizes, self.mixing.sizes()).map_err(err)?;
+        let mut engines = Engines {
+            cpu: &self.cpu,
+            mixing: &self.mixing,
+            gpu: self.gpu.as_mut(),
+        };
+        let result = py.detach(|| work(&mut engines, &plan));
+        result
+            .inspect_err(|_| self.planner.seek(start))
+            .map_err(err)
+    }
+
+    /// [`planned`](Self::planned) for work that needs this augmenter's GPU.
+    fn on_gpu(
+        &mut self,
+        py: Python<'_>,
+        sizes: &[(usize, usize)],
+        work: impl FnOnce(&mut CudaExecutor, &BatchPlan) -> pixmix::Result<()> + Send,
+    ) -> PyResult<()> {
+        if self.gpu.is_none() {
+            return Err(PyRuntimeError::new_err(
+                "this augmenter runs on the CPU; create it with a CUDA device",
+            ));
+        }
+        self.planned(py, sizes, |engines, plan| {
+            match engines.gpu.as_deref_mut() {
+                Some(gpu) => work(gpu, plan),
+                None => Err(pixmix::Error::NoCuda("no CUDA device".into())),
+            }
+        })
+    }
+
+    /// Plans and augments host images, on the GPU when there is one.
     fn augment_host(
         &mut self,
         py: Python<'_>,
@@ -79,23 +119,18 @@ impl Augmenter {
         dtype: Dtype,
     ) -> PyResult<Tensor> {
         let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
-        let (start, plan) = self.next_plan(&sizes)?;
-        let result = py.detach(|| match &mut self.gpu {
-            Some(g) => g.augment(&plan, images, dtype),
-            None => self.cpu.augment(&plan, images, &self.mixing, dtype),
-        });
-        result
-            .inspect_err(|_| self.planner.seek(start))
-            .map_err(err)
+        self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
+            Some(g) => g.augment(plan, images, dtype),
+            None => e.cpu.augment(plan, images, e.mixing, dtype),
+        })
     }
+}
 
-    /// Plans the next batch; returns the stream position before it, to rewind to when the
-    /// batch fails (a failed batch consumes no samples).
-    fn next_plan(&mut self, sizes: &[(usize, usize)]) -> PyResult<(u64, pixmix::BatchPlan)> {
-        let start = self.planner.position();
-        let plan = self.planner.plan(sizes, self.mixing.sizes()).map_err(err)?;
-        Ok((start, plan))
-    }
+/// What a batch runs on.
+struct Engines<'a> {
+    cpu: &'a CpuExecutor,
+    mixing: &'a MixingSet,
+    gpu: Option<&'a mut CudaExecutor>,
 }
 
 #[pymethods]
@@ -230,26 +265,13 @@ impl Augmenter {
     ) -> PyResult<()> {
         let dtype = dtype_of(dtype)?;
         let images = images_of(&images)?;
-        if self.gpu.is_none() {
-            return Err(PyRuntimeError::new_err(
-                "this augmenter runs on the CPU; create it with a CUDA device",
-            ));
-        }
         let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
-        let (start, plan) = self.next_plan(&sizes)?;
-        let gpu = self
-            .gpu
-            .as_mut()
-            .ok_or_else(|| PyRuntimeError::new_err("no CUDA device"))?;
-        let result = py.detach(|| {
+        self.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes a torch tensor's address of
             // `dst_bytes` bytes on this device, ordered by the caller's current stream.
-            unsafe { gpu.augment_into(&plan, &images, dtype, dst, dst_bytes, raw) }
-        });
-        result
-            .inspect_err(|_| self.planner.seek(start))
-            .map_err(err)
+            unsafe { gpu.augment_into(plan, &images, dtype, dst, dst_bytes, raw) }
+        })
     }
 
     /// Augments an N x H x W x 3 uint8 batch already on this CUDA device (address `src`)
@@ -269,26 +291,13 @@ impl Augmenter {
         dtype: &str,
     ) -> PyResult<()> {
         let dtype = dtype_of(dtype)?;
-        if self.gpu.is_none() {
-            return Err(PyRuntimeError::new_err(
-                "this augmenter runs on the CPU; create it with a CUDA device",
-            ));
-        }
         let sizes = vec![(w, h); n];
-        let (start, plan) = self.next_plan(&sizes)?;
-        let gpu = self
-            .gpu
-            .as_mut()
-            .ok_or_else(|| PyRuntimeError::new_err("no CUDA device"))?;
-        let result = py.detach(|| {
+        self.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes torch tensors' addresses of
             // the sizes given, on this device, ordered by the caller's current stream.
-            unsafe { gpu.augment_device_batch(&plan, src, &sizes, dtype, dst, dst_bytes, raw) }
-        });
-        result
-            .inspect_err(|_| self.planner.seek(start))
-            .map_err(err)
+            unsafe { gpu.augment_device_batch(plan, src, &sizes, dtype, dst, dst_bytes, raw) }
+        })
     }
 }
 
