@@ -61,8 +61,9 @@ impl PixMix {
     /// half or bfloat16 (S is the preset's output size).
     ///
     /// On a CUDA tensor of the GPU this augmenter runs on, the kernels write into the
-    /// tensor's memory, ordered on torch's current stream of that device (no copy, no wait).
-    /// Otherwise the batch is computed where the augmenter runs and copied into `out`.
+    /// tensor's memory, ordered on torch's current stream of that device (no copy, no wait);
+    /// a CUDA tensor of another GPU is an error. Otherwise (a CPU tensor, or an augmenter
+    /// on the CPU) the batch is computed where the augmenter runs and copied into `out`.
     pub fn augment_into_tch(&mut self, images: &[RgbImage], out: &mut tch::Tensor) -> Result<()> {
         let (shape, kind) = describe(out, "the output tensor")?;
         let dtype = dtype_of(kind)?;
@@ -104,7 +105,7 @@ impl PixMix {
     /// Plans and augments a uint8 (N, H, W, 3) tensor of images and returns a new
     /// (N, 3, S, S) tensor of `kind` on the batch's device. A CUDA batch on the GPU this
     /// augmenter runs on never leaves device memory and is ordered on torch's current
-    /// stream; any other batch goes through the host.
+    /// stream (a batch on another GPU is an error); any other batch goes through the host.
     pub fn augment_tch(&mut self, batch: &tch::Tensor, kind: Kind) -> Result<tch::Tensor> {
         let dtype = dtype_of(kind)?;
         let (shape, batch_kind) = describe(batch, "the image batch")?;
