@@ -208,6 +208,56 @@ fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {
 }
 
 #[test]
+fn owned_buffers_are_handed_to_a_consumer_stream_and_freed_there() {
+    let config = Config::preset(Preset::Cifar);
+    let test = "owned_buffers_are_handed_to_a_consumer_stream_and_freed_there";
+    let Some(mut gpu) = executor(&config, test) else {
+        return;
+    };
+    let mix = mixing(&config);
+    gpu.set_mixing(&mix).unwrap();
+    let images = photos(16, &[(32, 32)], 9);
+    let mut planner = Planner::new(&config, 5).unwrap();
+    let cpu = CpuExecutor::new(&config).unwrap();
+    let ctx = gpu.device().context().clone();
+    let consumer = ctx.new_stream().unwrap();
+    // Several batches alive at once, each read on the consumer's stream after hand_to.
+    let mut kept = Vec::new();
+    for _ in 0..3 {
+        let plan = planner.plan(&vec![(32, 32); 16], mix.sizes()).unwrap();
+        let want = cpu.augment(&plan, &images, &mix, Dtype::F32).unwrap();
+        let buffer = gpu.augment_to_buffer(&plan, &images, Dtype::F32).unwrap();
+        assert_eq!(buffer.bytes(), 16 * 3 * 32 * 32 * 4);
+        // SAFETY: the consumer stream belongs to the buffer's context and outlives it.
+        unsafe { buffer.hand_to(consumer.cu_stream()) }.unwrap();
+        let mut got = vec![0f32; 16 * 3 * 32 * 32];
+        // SAFETY: the buffer holds that many f32 and the copy is ordered after the batch.
+        unsafe {
+            cudarc::driver::result::memcpy_dtoh_async(
+                &mut got[..],
+                buffer.ptr(),
+                consumer.cu_stream(),
+            )
+        }
+        .unwrap();
+        consumer.synchronize().unwrap();
+        let worst = got
+            .iter()
+            .zip(want.to_f32_vec())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst <= 1e-5,
+            "owned buffer differs from the CPU by {worst}"
+        );
+        kept.push(buffer);
+    }
+    drop(kept);
+    consumer.synchronize().unwrap();
+    gpu.synchronize().unwrap();
+}
+
+#[test]
 fn without_a_driver_the_cuda_path_is_an_error_not_a_panic() {
     if driver_present() {
         skipped(

@@ -4,6 +4,7 @@ use cudarc::driver::{
     CudaEvent, CudaSlice, DevicePtr, DeviceRepr, LaunchConfig, PinnedHostSlice, PushKernelArg, sys,
 };
 
+use super::buffer::StreamBuffer;
 use super::device::{CudaDevice, cuda};
 use crate::config::Config;
 use crate::cpu::check_batch;
@@ -321,6 +322,48 @@ impl CudaExecutor {
                 )
             })
         }
+    }
+
+    /// Augments host images into a new [`StreamBuffer`] that the caller owns (a batch to
+    /// hand to another framework), and returns without waiting for the GPU.
+    pub fn augment_to_buffer(
+        &mut self,
+        plan: &BatchPlan,
+        images: &[RgbImage],
+        dtype: Dtype,
+    ) -> Result<StreamBuffer> {
+        self.run_to_buffer(plan, Input::Host(images), dtype)
+    }
+
+    /// [`augment_to_buffer`](Self::augment_to_buffer) for a batch already in device memory,
+    /// laid out as for [`augment_device_batch`](Self::augment_device_batch).
+    ///
+    /// # Safety
+    /// `images` must address at least the sum of `w * h * 3` bytes of this context's memory,
+    /// written before the work this executor's stream ([`CudaDevice::raw_stream`]) runs
+    /// next, and left unchanged until the buffer's [`wait`](StreamBuffer::wait) returns.
+    pub unsafe fn augment_device_to_buffer(
+        &mut self,
+        plan: &BatchPlan,
+        images: u64,
+        sizes: &[(usize, usize)],
+        dtype: Dtype,
+    ) -> Result<StreamBuffer> {
+        self.run_to_buffer(plan, Input::Device(images, sizes), dtype)
+    }
+
+    fn run_to_buffer(
+        &mut self,
+        plan: &BatchPlan,
+        input: Input<'_>,
+        dtype: Dtype,
+    ) -> Result<StreamBuffer> {
+        let s = self.config.size;
+        let bytes = plan.len() * 3 * s * s * dtype.size();
+        let buffer = StreamBuffer::new(&self.device, bytes)?;
+        self.run(plan, input, dtype, Target::Ptr(buffer.ptr(), bytes))?;
+        buffer.record_ready()?;
+        Ok(buffer)
     }
 
     /// Waits for every queued batch.
