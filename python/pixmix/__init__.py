@@ -8,7 +8,9 @@
 A torch CUDA batch is augmented on its own device, written into a tensor torch allocated,
 ordered on torch's current stream: no copy through the host. A CPU tensor or a numpy array
 goes through the CPU path (or the GPU, when the augmenter has one) and comes back the same
-kind. The output is N x 3 x S x S, normalized as the preset says.
+kind. Any other array that speaks DLPack (CuPy, JAX, ...) comes back as a `Batch`, which
+its framework's `from_dlpack` imports without a copy. The output is N x 3 x S x S,
+normalized as the preset says.
 """
 
 import os
@@ -16,9 +18,9 @@ import os
 import numpy as np
 
 from ._pixmix import Augmenter as _Augmenter
-from ._pixmix import __version__
+from ._pixmix import Batch, __version__
 
-__all__ = ["PixMix", "__version__"]
+__all__ = ["Batch", "PixMix", "__version__"]
 
 _NUMPY_DTYPES = {"float32": np.float32, "float16": np.float16}
 
@@ -46,6 +48,22 @@ def _torch_name(dtype):
     if dtype not in names:
         raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype}")
     return names[dtype]
+
+
+def _dtype_name(dtype):
+    """The extension's name of an output dtype given as None, a string, a numpy or a torch
+    dtype."""
+    if dtype is None:
+        return "float32"
+    if type(dtype).__module__.split(".")[0] == "torch":
+        return _torch_name(dtype)
+    name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    if name not in ("float32", "float16", "bfloat16"):
+        raise ValueError(f"dtype must be float32, float16 or bfloat16, got {dtype!r}")
+    return name
+
+
+_DLPACK_CPU, _DLPACK_CUDA = 1, 2
 
 
 def _from_host(augment, dtype, out):
@@ -100,6 +118,10 @@ class PixMix:
             return self._images(batch, dtype, out)
         if _is_torch(batch):
             return self._torch(batch, out.dtype if out is not None else dtype, out)
+        if hasattr(batch, "__dlpack__") and not isinstance(batch, np.ndarray):
+            if out is not None:
+                raise TypeError("out= takes torch tensors; DLPack batches return a Batch")
+            return self.dlpack(batch, dtype)
         if out is not None:
             raise TypeError("out= takes torch tensors; numpy batches return a new array")
         arr = np.asarray(batch)
@@ -113,6 +135,34 @@ class PixMix:
         if name not in _NUMPY_DTYPES:
             raise ValueError(f"dtype must be float32 or float16, got {name}")
         return self._aug.augment_numpy(np.ascontiguousarray(arr), name)
+
+    def dlpack(self, batch, dtype=None):
+        """Augments a uint8 N x H x W x 3 (or H x W x 3) batch of any DLPack producer (numpy,
+        torch, CuPy, JAX, ...) and returns a `Batch`, which `from_dlpack` of any framework
+        imports without a copy.
+
+        A CUDA batch is read in place on the augmenter's device, ordered by DLPack's stream
+        exchange; the result stays on that device. A host batch is augmented on the GPU
+        when the augmenter has one, else on the CPU.
+        """
+        name = _dtype_name(dtype)
+        kind, index = batch.__dlpack_device__()
+        if kind == _DLPACK_CUDA:
+            if self._ordinal != index:
+                raise ValueError(f"this augmenter runs on {self.device}, the batch is on "
+                                 f"cuda:{index}")
+            return self._aug.augment_dlpack(batch.__dlpack__(stream=self._aug.stream), name)
+        if kind != _DLPACK_CPU:
+            raise ValueError(f"batches on DLPack device type {kind} are not supported; "
+                             "use the host (1) or CUDA (2)")
+        arr = np.from_dlpack(batch)
+        if arr.dtype != np.uint8:
+            raise TypeError(f"expected uint8 pixels, got {arr.dtype}")
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.ndim != 4 or arr.shape[-1] != 3 or 0 in arr.shape:
+            raise ValueError(f"expected N x H x W x 3, got shape {arr.shape}")
+        return self._aug.augment_images_dlpack(list(np.ascontiguousarray(arr)), name)
 
     def _images(self, images, dtype, out):
         """A list of H x W x 3 uint8 images (numpy arrays, or torch tensors on any device)."""

@@ -1,11 +1,15 @@
 //! The `pixmix._pixmix` extension: a planner, a mixing set and an executor (CPU, or CUDA
-//! with device buffers handed in by address) behind a small class. `pixmix/__init__.py`
-//! adds the numpy and torch front.
+//! with device buffers handed in by address or by DLPack) behind a small class.
+//! `pixmix/__init__.py` adds the numpy, torch and DLPack front.
+
+mod dlpack;
+
+use std::sync::Arc;
 
 use numpy::{
     IntoPyArray, PyArrayMethods, PyReadonlyArray3, PyReadonlyArray4, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 use pixmix::cuda::{CudaExecutor, RawStream};
@@ -13,6 +17,8 @@ use pixmix::plan::rank_seed;
 use pixmix::{
     BatchPlan, Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor, TensorData,
 };
+
+use dlpack::{DEVICE_CUDA, Storage};
 
 fn err(e: pixmix::Error) -> PyErr {
     match e {
@@ -92,12 +98,12 @@ impl Augmenter {
     }
 
     /// [`planned`](Self::planned) for work that needs this augmenter's GPU.
-    fn on_gpu(
+    fn on_gpu<T: Send>(
         &mut self,
         py: Python<'_>,
         sizes: &[(usize, usize)],
-        work: impl FnOnce(&mut CudaExecutor, &BatchPlan) -> pixmix::Result<()> + Send,
-    ) -> PyResult<()> {
+        work: impl FnOnce(&mut CudaExecutor, &BatchPlan) -> pixmix::Result<T> + Send,
+    ) -> PyResult<T> {
         if self.gpu.is_none() {
             return Err(PyRuntimeError::new_err(
                 "this augmenter runs on the CPU; create it with a CUDA device",
@@ -123,6 +129,95 @@ impl Augmenter {
             Some(g) => g.augment(plan, images, dtype),
             None => e.cpu.augment(plan, images, e.mixing, dtype),
         })
+    }
+}
+
+/// An augmented N x 3 x S x S batch that any framework imports without a copy through
+/// DLPack: `torch.from_dlpack(b)`, `cupy.from_dlpack(b)`, `jax.dlpack.from_dlpack(b)`, or
+/// `numpy.from_dlpack(b)` for a batch on the host.
+#[pyclass(module = "pixmix._pixmix", frozen)]
+struct Batch {
+    storage: Arc<Storage>,
+    shape: [usize; 4],
+    dtype: Dtype,
+}
+
+impl Batch {
+    fn new(storage: Storage, shape: [usize; 4], dtype: Dtype) -> Batch {
+        Batch {
+            storage: Arc::new(storage),
+            shape,
+            dtype,
+        }
+    }
+}
+
+#[pymethods]
+impl Batch {
+    /// The DLPack capsule. On the GPU, `stream` (a CUstream address; 1 the legacy and 2 the
+    /// per-thread default stream; None means 1; -1 skips ordering) waits for the batch, and
+    /// the memory is freed on that stream once every importer has let go of it.
+    #[pyo3(signature = (*, stream=None, max_version=None, dl_device=None, copy=None))]
+    fn __dlpack__(
+        &self,
+        py: Python<'_>,
+        stream: Option<i64>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Py<PyAny>> {
+        dlpack::check_request(&self.storage, dl_device, copy)?;
+        if let Storage::Device(buffer, _) = &*self.storage {
+            let stream = stream.unwrap_or(1);
+            if stream != -1 {
+                if stream < 0 {
+                    return Err(PyBufferError::new_err(format!(
+                        "stream must be a CUstream address, 1, 2 or -1, got {stream}"
+                    )));
+                }
+                // SAFETY: DLPack's contract: the consumer passes a live stream of the
+                // device `__dlpack_device__` names, which keeps the memory it imports.
+                unsafe { buffer.hand_to(stream as usize as RawStream) }.map_err(err)?;
+            }
+        }
+        let versioned = max_version.is_some_and(|(major, _)| major >= 1);
+        dlpack::export(py, self.storage.clone(), self.shape, self.dtype, versioned)
+    }
+
+    /// The DLPack device: (1, 0) for the host, (2, ordinal) for a CUDA device.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        self.storage.device()
+    }
+
+    /// (N, 3, S, S).
+    #[getter]
+    fn shape(&self) -> (usize, usize, usize, usize) {
+        let [n, c, h, w] = self.shape;
+        (n, c, h, w)
+    }
+
+    /// "float32", "float16" or "bfloat16".
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        match self.dtype {
+            Dtype::F32 => "float32",
+            Dtype::F16 => "float16",
+            Dtype::Bf16 => "bfloat16",
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let (kind, id) = self.storage.device();
+        let device = if kind == DEVICE_CUDA {
+            format!("cuda:{id}")
+        } else {
+            "cpu".into()
+        };
+        format!(
+            "pixmix.Batch(shape={:?}, dtype={}, device={device})",
+            self.shape(),
+            self.dtype()
+        )
     }
 }
 
@@ -299,12 +394,81 @@ impl Augmenter {
             unsafe { gpu.augment_device_batch(plan, src, &sizes, dtype, dst, dst_bytes, raw) }
         })
     }
+    /// The stream this augmenter's GPU work runs on (a CUstream address for a DLPack
+    /// producer's `__dlpack__(stream=...)`), or None on the CPU.
+    #[getter]
+    fn stream(&self) -> Option<u64> {
+        self.gpu.as_ref().map(|g| g.device().raw_stream() as u64)
+    }
+
+    /// Augments a list of H x W x 3 uint8 host arrays into a DLPack [`Batch`]: in device
+    /// memory when this augmenter has a GPU, else on the host.
+    fn augment_images_dlpack(
+        &mut self,
+        py: Python<'_>,
+        images: Vec<PyReadonlyArray3<'_, u8>>,
+        dtype: &str,
+    ) -> PyResult<Batch> {
+        let dtype = dtype_of(dtype)?;
+        let images = images_of(&images)?;
+        let s = self.config.size;
+        let shape = [images.len(), 3, s, s];
+        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let storage = self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
+            Some(g) => Ok(Storage::Device(
+                g.augment_to_buffer(plan, &images, dtype)?,
+                None,
+            )),
+            None => Ok(Storage::Host(
+                e.cpu.augment(plan, &images, e.mixing, dtype)?,
+            )),
+        })?;
+        Ok(Batch::new(storage, shape, dtype))
+    }
+
+    /// Augments the uint8 N x H x W x 3 CUDA batch of a producer's legacy DLPack capsule
+    /// (made ready on [`stream`](Self::stream)) into a DLPack [`Batch`] on this device.
+    /// The producer gets its batch back when the result is released and the kernels that
+    /// read it are done.
+    fn augment_dlpack(
+        &mut self,
+        py: Python<'_>,
+        capsule: &Bound<'_, PyAny>,
+        dtype: &str,
+    ) -> PyResult<Batch> {
+        let dtype = dtype_of(dtype)?;
+        let input = dlpack::import(capsule)?;
+        let ordinal = self.gpu.as_ref().map(|g| g.device().info().ordinal);
+        if input.device.0 != DEVICE_CUDA || Some(input.device.1 as usize) != ordinal {
+            return Err(PyValueError::new_err(format!(
+                "the batch is on DLPack device {:?}; this augmenter runs on {}",
+                input.device,
+                ordinal.map_or("the CPU".into(), |o| format!("CUDA device {o}"))
+            )));
+        }
+        let [n, h, w] = input.shape;
+        let sizes = vec![(w, h); n];
+        let s = self.config.size;
+        let src = input.ptr;
+        let buffer = self.on_gpu(py, &sizes, |gpu, plan| {
+            // SAFETY: the producer made the batch ready on this executor's stream (the
+            // front passes it to `__dlpack__`), and `input` keeps it alive and unchanged
+            // until the buffer's kernels are done (Storage's drop waits for them).
+            unsafe { gpu.augment_device_to_buffer(plan, src, &sizes, dtype) }
+        })?;
+        Ok(Batch::new(
+            Storage::Device(buffer, Some(input)),
+            [n, 3, s, s],
+            dtype,
+        ))
+    }
 }
 
 /// The extension module.
 #[pymodule]
 fn _pixmix(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Augmenter>()?;
+    m.add_class::<Batch>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

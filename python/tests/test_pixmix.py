@@ -1,6 +1,7 @@
 """The Python front: numpy batches always; torch CPU tensors when torch is installed; torch
 CUDA tensors when a GPU is present (zero-copy into torch's memory, on torch's stream)."""
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -138,3 +139,115 @@ def test_lists_of_torch_images_come_back_as_torch():
         gpu = pixmix.PixMix(preset="imagenet", fractals=2, seed=2, device="cuda:0")
         out = gpu([torch.from_numpy(i) for i in images], dtype=torch.float32)
         assert out.is_cuda and np.array_equal(out.cpu().numpy(), want)
+
+
+class Foreign:
+    """An array of some other framework: all pixmix may use is the DLPack protocol."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __dlpack__(self, **kwargs):
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self.array.__dlpack_device__()
+
+
+def test_dlpack_batches_are_imported_anywhere_without_a_copy():
+    x = batch()
+    aug = pixmix.PixMix(preset="cifar", fractals=4, seed=6)
+    out = aug(Foreign(x), dtype="float16")
+    assert isinstance(out, pixmix.Batch)
+    assert out.shape == (8, 3, 32, 32) and out.dtype == "float16"
+    assert out.__dlpack_device__() == (1, 0) and "cpu" in repr(out)
+    a, b = np.from_dlpack(out), np.from_dlpack(out)
+    assert a.dtype == np.float16 and np.shares_memory(a, b), "imports share the batch"
+    del out  # the imports keep the memory alive
+    want = pixmix.PixMix(preset="cifar", fractals=4, seed=6)(x, dtype=np.float16)
+    assert np.array_equal(a, want)
+    # The same through the method, from a numpy array, and one image alone.
+    same = pixmix.PixMix(preset="cifar", fractals=4, seed=6).dlpack(x, np.float16)
+    assert np.array_equal(np.from_dlpack(same), want)
+    one = pixmix.PixMix(preset="cifar", fractals=4, seed=6).dlpack(x[0])
+    assert np.array_equal(np.from_dlpack(one), pixmix.PixMix(preset="cifar", fractals=4, seed=6)(x[:1]))
+
+
+def test_dlpack_requests_and_inputs_are_checked():
+    aug = pixmix.PixMix(preset="cifar", fractals=2, seed=0)
+    out = aug.dlpack(batch(2))
+    with pytest.raises(BufferError, match="without copying"):
+        out.__dlpack__(copy=True)
+    with pytest.raises(BufferError, match="device"):
+        out.__dlpack__(dl_device=(2, 0))
+    # Without max_version a consumer gets the legacy capsule; unconsumed, it frees itself.
+    legacy = out.__dlpack__()
+    assert '"dltensor"' in repr(legacy) and '"dltensor_versioned"' in repr(out.__dlpack__(max_version=(1, 0)))
+    with pytest.raises(ValueError, match="uint8"):
+        aug._aug.augment_dlpack(legacy, "float32")
+    with pytest.raises(TypeError, match="uint8"):
+        aug(Foreign(batch(2).astype(np.float32)))
+    with pytest.raises(ValueError, match="N x H x W x 3"):
+        aug(Foreign(np.zeros((2, 32, 32, 4), np.uint8)))
+    with pytest.raises(TypeError, match="out="):
+        aug(Foreign(batch(2)), out=np.zeros(1))
+    with pytest.raises(ValueError, match="dtype must be float32, float16 or bfloat16"):
+        aug.dlpack(batch(2), "int8")
+    # The extension's capsule reader (used for CUDA producers) checks what it is given and
+    # hands every capsule back to its producer.
+    x = batch(2)
+    refs = sys.getrefcount(x)
+    with pytest.raises(ValueError, match="uint8"):
+        aug._aug.augment_dlpack(x.astype(np.float32).__dlpack__(), "float32")
+    with pytest.raises(ValueError, match="C-contiguous"):
+        aug._aug.augment_dlpack(x[:, ::2].__dlpack__(), "float32")
+    with pytest.raises(ValueError, match="N x H x W x 3"):
+        aug._aug.augment_dlpack(x[..., :2].copy().__dlpack__(), "float32")
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        aug._aug.augment_dlpack(x.__dlpack__(), "float32")
+    capsule = x.__dlpack__()
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        aug._aug.augment_dlpack(capsule, "float32")
+    with pytest.raises(ValueError, match="unused DLPack capsule"):
+        aug._aug.augment_dlpack(capsule, "float32")
+    del capsule
+    assert sys.getrefcount(x) == refs, "every imported capsule went back to numpy"
+    # Failed batches consumed nothing.
+    fresh = pixmix.PixMix(preset="cifar", fractals=2, seed=0)
+    fresh.dlpack(batch(2))
+    assert np.array_equal(aug(batch()), fresh(batch()))
+
+
+def test_dlpack_batches_import_into_torch():
+    torch = pytest.importorskip("torch")
+    x = batch()
+    out = pixmix.PixMix(preset="cifar", fractals=4, seed=7)(Foreign(torch.from_numpy(x)),
+                                                          dtype=torch.bfloat16)
+    t = torch.from_dlpack(out)
+    assert t.dtype == torch.bfloat16 and t.shape == (8, 3, 32, 32)
+    assert t.data_ptr() == torch.from_dlpack(out).data_ptr(), "no copy"
+    want = pixmix.PixMix(preset="cifar", fractals=4, seed=7)(torch.from_numpy(x), dtype=torch.bfloat16)
+    assert torch.equal(t, want)
+    assert torch.equal(torch.utils.dlpack.from_dlpack(out.__dlpack__()), want), "legacy capsule"
+    if not torch.cuda.is_available():
+        return
+    # A CUDA producer: read in place on the device, the result imported in place.
+    gpu = pixmix.PixMix(preset="cifar", fractals=4, seed=7, device="cuda:0")
+    side = torch.cuda.Stream()
+    with torch.cuda.stream(side):
+        src = torch.from_numpy(x).cuda()
+        out = gpu(Foreign(src), dtype=torch.float32)
+        assert out.__dlpack_device__() == (2, 0)
+        t = torch.from_dlpack(out)
+        assert t.is_cuda and t.data_ptr() == torch.from_dlpack(out).data_ptr()
+        total = t.sum()
+    torch.cuda.synchronize()
+    cpu = pixmix.PixMix(preset="cifar", fractals=4, seed=7)(x)
+    assert np.array_equal(t.cpu().numpy(), cpu) and abs(total.item() - cpu.sum()) < 1e-2 * cpu.size
+    on_host = gpu.dlpack(x, torch.float16)
+    assert on_host.__dlpack_device__() == (2, 0)
+    half = pixmix.PixMix(preset="cifar", fractals=4, seed=7)
+    half(x)
+    assert np.array_equal(torch.from_dlpack(on_host).cpu().numpy(), half(x, dtype=np.float16))
+    del out, t, on_host
+    torch.cuda.synchronize()
