@@ -5,6 +5,7 @@ pub mod device;
 mod fastmath;
 mod filter;
 mod genome;
+mod lockstep;
 mod render;
 mod variation;
 

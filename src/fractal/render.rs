@@ -4,10 +4,11 @@ use rayon::prelude::*;
 
 use super::fastmath::Stream;
 use super::genome::{Frame, Genome, Transform};
+use super::lockstep::walk_all;
 use crate::image::RgbImage;
 
 /// Steps each walker runs before it plots.
-const SKIP: usize = 20;
+pub(super) const SKIP: usize = 20;
 /// Points per walker; walkers are the unit of parallel work and of random streams (small,
 /// so a GPU gets thousands of them per picture).
 pub const WALKER_POINTS: usize = 1024;
@@ -46,7 +47,7 @@ pub(crate) fn cumulative(g: &Genome) -> Vec<f64> {
 }
 
 /// Runs one walker for `points` plotted points, calling `plot(x, y, colour)`.
-fn walk(
+pub(super) fn walk(
     g: &Genome,
     cum: &[f64],
     seed: u64,
@@ -54,6 +55,9 @@ fn walk(
     points: usize,
     mut plot: impl FnMut(f64, f64, f64),
 ) {
+    if g.transforms.is_empty() || cum.len() != g.transforms.len() {
+        return;
+    }
     let mut rng = Stream::new(seed, stream);
     let restart = |rng: &mut Stream| (rng.unit() * 2.0 - 1.0, rng.unit() * 2.0 - 1.0, rng.unit());
     let (mut x, mut y, mut c) = restart(&mut rng);
@@ -162,7 +166,7 @@ struct Late {
 }
 
 /// How many points a histogram update trails the walker.
-const LATE: usize = 4;
+const LATE: usize = 128;
 
 impl Late {
     fn new(hist: Histogram) -> Late {
@@ -236,16 +240,15 @@ pub fn render(g: &Genome, size: usize, quality: f64, seed: u64) -> RgbImage {
         .into_par_iter()
         .map(|group| {
             let mut h = Late::new(Histogram::new(side));
-            for w in group * per_group..((group + 1) * per_group).min(walkers) {
-                let points = WALKER_POINTS.min(total - w * WALKER_POINTS);
-                walk(g, &cum, seed, w as u64, points, |x, y, c| {
-                    let (fx, fy) = ((x - ox) * scale, (y - oy) * scale);
-                    if fx >= 0.0 && fy >= 0.0 && fx < side as f64 && fy < side as f64 {
-                        let p = palette[((c.clamp(0.0, 1.0) * 255.0) as usize).min(255)];
-                        h.plot(fy as usize * side + fx as usize, p);
-                    }
-                });
-            }
+            let range = (group * per_group).min(walkers)..((group + 1) * per_group).min(walkers);
+            let points = |w: usize| WALKER_POINTS.min(total - w * WALKER_POINTS);
+            walk_all(g, &cum, seed, range, points, |_, x, y, c| {
+                let (fx, fy) = ((x - ox) * scale, (y - oy) * scale);
+                if fx >= 0.0 && fy >= 0.0 && fx < side as f64 && fy < side as f64 {
+                    let p = palette[((c.clamp(0.0, 1.0) * 255.0) as usize).min(255)];
+                    h.plot(fy as usize * side + fx as usize, p);
+                }
+            });
             h.finish()
         })
         .reduce_with(Histogram::merge)
