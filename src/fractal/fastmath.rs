@@ -24,12 +24,16 @@ pub fn sin_cos(x: f64) -> (f64, f64) {
             + r4 * (1.0 / 40_320.0 + r2 * (-1.0 / 3_628_800.0)));
     // Clamped so the integer conversion is the same everywhere (huge arguments have lost
     // their phase anyway).
-    match (q.clamp(-1.0e18, 1.0e18) as i64).rem_euclid(4) {
-        0 => (s, c),
-        1 => (c, -s),
-        2 => (-s, -c),
-        _ => (-c, s),
-    }
+    // The quadrant k picks (s, c), (c, -s), (-s, -c) or (-c, s); sign flips are XORs of
+    // the sign bit, so the result is what negation gives, without a branch to mispredict.
+    let k = (q.clamp(-1.0e18, 1.0e18) as i64 & 3) as u64;
+    let (a, b) = if k & 1 == 1 { (c, s) } else { (s, c) };
+    let flip_a = (k >> 1) << 63;
+    let flip_b = (((k + 1) >> 1) & 1) << 63;
+    (
+        f64::from_bits(a.to_bits() ^ flip_a),
+        f64::from_bits(b.to_bits() ^ flip_b),
+    )
 }
 
 /// sin x.
