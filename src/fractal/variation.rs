@@ -65,6 +65,13 @@ impl Variation {
     /// V(u, v); `coin` picks Julia's branch.
     #[inline]
     pub fn apply(self, u: f64, v: f64, coin: bool) -> (f64, f64) {
+        self.eval(u, v, coin)
+    }
+
+    /// [`apply`](Self::apply), always inlined: where the variation is a constant only its
+    /// own arm remains, and a loop over many points can be vectorised.
+    #[inline(always)]
+    pub(super) fn eval(self, u: f64, v: f64, coin: bool) -> (f64, f64) {
         let r2 = || u * u + v * v;
         let r = || (u * u + v * v).sqrt();
         let theta = || atan2(u, v);
