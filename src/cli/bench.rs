@@ -27,7 +27,7 @@ pub struct BenchArgs {
     /// Samples per batch (default: 256; for cuda also 1024 for cifar).
     #[arg(long)]
     batch: Option<usize>,
-    /// Worker threads of the CPU path (default: all cores).
+    /// Worker threads of the CPU path and the CPU fractal renderer (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
     /// Output type of the CUDA path (default: f16 for imagenet, f32 for cifar).
@@ -53,16 +53,33 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     );
     let duration = Duration::from_secs_f64(a.seconds);
     if a.fractals {
-        let (count, ordinal) = match a.device {
-            Device::Cpu => (16, None),
-            Device::Cuda => (2048, Some(a.ordinal)),
-        };
-        let (rate, stats) = measure_fractals(256, count, ordinal)?;
-        println!(
-            "fractals: {rate:.2} fractals/s ({:?}, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
-            a.device,
-            100.0 * stats.acceptance_rate()
-        );
+        let accepted = |stats: &pixmix::fractal::FractalStats| 100.0 * stats.acceptance_rate();
+        match a.device {
+            Device::Cpu => {
+                let threads = a
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                anyhow::ensure!(threads > 0, "--threads must be at least 1");
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()?;
+                let count = 16;
+                let (rate, stats) = pool.install(|| measure_fractals(256, count, None))?;
+                println!(
+                    "fractals: {rate:.2} fractals/s (cpu, {threads} threads, {:.2} per thread, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    rate / threads as f64,
+                    accepted(&stats)
+                );
+            }
+            Device::Cuda => {
+                let count = 2048;
+                let (rate, stats) = measure_fractals(256, count, Some(a.ordinal))?;
+                println!(
+                    "fractals: {rate:.2} fractals/s (cuda, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    accepted(&stats)
+                );
+            }
+        }
     }
     let presets = a.preset.map_or(Preset::ALL.to_vec(), |p| vec![p]);
     for preset in presets {
