@@ -455,6 +455,13 @@ impl Augmenter {
             // front passes it to `__dlpack__`), and `input` keeps it alive and unchanged
             // until the buffer's kernels are done (Storage's drop waits for them).
             unsafe { gpu.augment_device_to_buffer(plan, src, &sizes, dtype) }
+        });
+        let buffer = buffer.inspect_err(|_| {
+            // A batch that failed half-way may have queued reads of the input: let them
+            // finish before the producer gets it back.
+            if let Some(gpu) = &self.gpu {
+                let _ = gpu.synchronize();
+            }
         })?;
         Ok(Batch::new(
             Storage::Device(buffer, Some(input)),
