@@ -3,7 +3,7 @@
 //! and mispredicts which variation comes next. Here [`LANES`] walkers step together: each
 //! step groups them by the transform they drew, and every variation then runs over its
 //! group, a run of independent points with no unpredictable branch between them, which the
-//! core overlaps. Each walker computes exactly the points of [`walk`](super::render), the
+//! core overlaps. Each walker computes exactly the points of [`walk`](super::render::walk), the
 //! same IEEE operations in the same order, so the pictures do not change.
 
 use std::ops::Range;
@@ -181,7 +181,7 @@ fn variation(
 
 /// Runs walkers `walkers` of `g` (walker `w` plots `points(w)` points, which must be at
 /// least one) and calls `plot(walker, x, y, colour)` for every point, each walker's points
-/// in the order [`walk`](super::render) plots them.
+/// in the order [`walk`](super::render::walk) plots them.
 pub(super) fn walk_all(
     g: &Genome,
     cum: &[f64],
