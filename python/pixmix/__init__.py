@@ -106,6 +106,22 @@ class PixMix:
         """Side of the square output."""
         return self._aug.size
 
+    @property
+    def position(self):
+        """Index of the next sample of this augmenter's random stream. Save it with a
+        checkpoint and assign it back to resume with the very same plans."""
+        return self._aug.position
+
+    @position.setter
+    def position(self, index):
+        if int(index) < 0:
+            raise ValueError(f"position must be a sample index >= 0, got {index}")
+        self._aug.position = int(index)
+
+    def __repr__(self):
+        return (f"pixmix.PixMix(size={self.size}, device={self.device!r}, "
+                f"position={self.position})")
+
     def __call__(self, batch, dtype=None, out=None):
         """Augments one batch (N x H x W x 3 uint8, one H x W x 3 image, or a list of
         H x W x 3 images of any sizes, for the imagenet preset's crops).

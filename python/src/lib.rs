@@ -305,6 +305,12 @@ impl Augmenter {
         self.planner.position()
     }
 
+    /// Moves the random stream to sample `index` (to resume a run from a checkpoint).
+    #[setter]
+    fn set_position(&mut self, index: u64) {
+        self.planner.seek(index);
+    }
+
     /// Augments an N x H x W x 3 uint8 array on the host; returns N x 3 x S x S float32
     /// (`dtype` "float32") or float16.
     fn augment_numpy<'py>(

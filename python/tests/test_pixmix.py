@@ -28,6 +28,20 @@ def test_numpy_batches_are_normalized_nchw_and_reproducible():
     assert half.dtype == np.float16 and np.array_equal(half, out.astype(np.float16))
 
 
+def test_a_run_resumes_from_its_position():
+    x = batch()
+    a = pixmix.PixMix(preset="cifar", fractals=4, seed=2)
+    a(x)
+    saved = a.position
+    assert saved == 8 and "position=8" in repr(a)
+    want = a(x)
+    b = pixmix.PixMix(preset="cifar", fractals=4, seed=2)
+    b.position = saved
+    assert np.array_equal(b(x), want)
+    with pytest.raises(ValueError, match="position"):
+        b.position = -1
+
+
 def test_ranks_draw_distinct_reproducible_streams():
     x = batch()
     r0 = pixmix.PixMix(preset="cifar", fractals=4, seed=1, rank=0)(x)
