@@ -239,21 +239,29 @@ fn walk_all_lanes(
     let mut order = [0u8; LANES];
     let mut plotting = [0u8; LANES];
     while s.active > 0 {
-        // Draw each lane's transform, then list the lanes transform by transform.
+        // Draw each lane's transform, then list the lanes transform by transform. Each
+        // pass runs over all lanes at once, so the random streams and the comparisons with
+        // the cumulative weights are computed as vectors.
+        let active = s.active;
+        for (rng, bits) in s.rng.iter_mut().zip(&mut s.bits[..active]) {
+            *bits = rng.next_u64();
+        }
+        let mut unit = [0f64; LANES];
+        for (u, &bits) in unit[..active].iter_mut().zip(&s.bits[..active]) {
+            *u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        }
+        // `walk`'s first p with u < p, as the count of p <= u (`cum` never falls).
+        pick[..active].fill(0);
+        for &p in cum {
+            for (i, &u) in pick[..active].iter_mut().zip(&unit[..active]) {
+                *i += (p <= u) as usize;
+            }
+        }
         counts.fill(0);
-        for (l, pick) in pick.iter_mut().enumerate().take(s.active) {
-            let bits = s.rng[l].next_u64();
-            let u = (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-            // `walk`'s first p with u < p, counted without branches (`cum` never falls).
-            let i = cum
-                .iter()
-                .map(|&p| (p <= u) as usize)
-                .sum::<usize>()
-                .min(last);
-            s.bits[l] = bits;
-            s.coin[l] = bits & 1 == 1;
-            *pick = i;
-            counts[i] += 1;
+        for (l, i) in pick[..active].iter_mut().enumerate() {
+            *i = (*i).min(last);
+            s.coin[l] = s.bits[l] & 1 == 1;
+            counts[*i] += 1;
         }
         for i in 0..n {
             starts[i + 1] = starts[i] + counts[i];
