@@ -145,12 +145,19 @@ impl Histogram {
         }
     }
 
+    /// Sums two histograms, rows in parallel.
     fn merge(mut self, other: Histogram) -> Histogram {
-        for (a, b) in self.buckets.iter_mut().zip(&other.buckets) {
-            for k in 0..4 {
-                a[k] = a[k].saturating_add(b[k]);
-            }
-        }
+        let side = self.side.max(1);
+        self.buckets
+            .par_chunks_mut(side)
+            .zip(other.buckets.par_chunks(side))
+            .for_each(|(a, b)| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    for k in 0..4 {
+                        a[k] = a[k].saturating_add(b[k]);
+                    }
+                }
+            });
         self
     }
 }
@@ -274,14 +281,17 @@ fn tone_map(h: &Histogram, gamma: f64, size: usize) -> RgbImage {
         *nonzero.select_nth_unstable(k).1
     };
     let side = h.side;
-    let mut data = Vec::with_capacity(size * size * 3);
-    for y in 0..size {
-        for x in 0..size {
-            let quad = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                .map(|(dy, dx)| h.buckets[(2 * y + dy) * side + 2 * x + dx]);
-            data.extend(tone_map_pixel(&quad, n_ref, gamma));
-        }
-    }
+    let mut data = vec![0u8; size * size * 3];
+    // Rows in parallel: every pixel is a pure function of its four buckets.
+    data.par_chunks_mut(size * 3)
+        .enumerate()
+        .for_each(|(y, row)| {
+            for (x, px) in row.chunks_exact_mut(3).enumerate() {
+                let quad = [(0, 0), (0, 1), (1, 0), (1, 1)]
+                    .map(|(dy, dx)| h.buckets[(2 * y + dy) * side + 2 * x + dx]);
+                px.copy_from_slice(&tone_map_pixel(&quad, n_ref, gamma));
+            }
+        });
     RgbImage::new(size, size, data).unwrap_or_else(|_| unreachable!("sizes are consistent"))
 }
 
