@@ -139,6 +139,7 @@ impl RoundTables {
     }
 
     /// Mixes a row of the running picture with a row of the other picture's bytes.
+    #[inline(always)]
     pub fn mix_row(&self, mixed: &mut [f32], other: &[u8]) {
         let a = self.a;
         if self.add {
@@ -203,6 +204,7 @@ impl RoundTables {
 
     /// [`mix_row`](Self::mix_row) for a first round, whose running picture is the 8-bit
     /// row `base` tensorized (`tensor` is [`tensorize_table`]).
+    #[inline(always)]
     pub fn mix_first_row(&self, tensor: &[f32; 256], base: &[u8], other: &[u8], mixed: &mut [f32]) {
         if self.add {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {

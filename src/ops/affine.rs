@@ -76,6 +76,7 @@ impl Transpose {
 
 /// Output row `y` of the affine map `m` (output pixel centre to input point) sampled
 /// bilinearly from `img`; points outside the image are black.
+#[inline(always)]
 pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     let (w, h) = (img.width(), img.height());
     if let Some((tx, ty)) = integer_shift(m) {

@@ -84,6 +84,7 @@ impl Blend {
     }
 
     /// Output row `y` of the blend applied to `img`.
+    #[inline(always)]
     pub fn row(&self, img: &RgbImage, y: usize, out: &mut [u8]) {
         let src = img.row(y);
         let f = self.factor;
@@ -109,6 +110,7 @@ impl Blend {
 
 /// One row of `blend(SMOOTH(I), I, f)`. SMOOTH is `(5 * centre + 8 neighbours) / 13`
 /// rounded to nearest; the one-pixel border keeps I, so the blend leaves it as is there.
+#[inline(always)]
 fn smooth_blend_row(img: &RgbImage, y: usize, f: f32, out: &mut [u8]) {
     let (w, h) = (img.width(), img.height());
     let src = img.row(y);

@@ -83,7 +83,7 @@ pub fn solarize(threshold: u32) -> [[u8; 256]; 3] {
 }
 
 /// Applies per-channel tables to one row.
-#[inline]
+#[inline(always)]
 pub fn apply_row(tables: &[[u8; 256]; 3], src: &[u8], out: &mut [u8]) {
     for (o, s) in out.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
         o[0] = tables[0][s[0] as usize];

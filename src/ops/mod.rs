@@ -243,6 +243,7 @@ impl PreparedOp {
 
     /// Writes output row `y` (`width * 3` bytes) of this operator applied to `img`, the
     /// image it was prepared for.
+    #[inline(always)]
     pub fn row(&self, img: &RgbImage, y: usize, out: &mut [u8]) {
         match self {
             PreparedOp::Lut(tables) => lut::apply_row(tables, img.row(y), out),
