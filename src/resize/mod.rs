@@ -6,6 +6,9 @@
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 const PRECISION_BITS: u32 = 32 - 8 - 2;
 
 /// Fixed-point filter weights for one axis: for output index i, input indices
@@ -104,9 +107,26 @@ impl<'a> View<'a> {
     }
 }
 
-/// Horizontal pass: resamples rows `first..first + n` of `row(y)` to `c.start.len()` pixels.
+/// Horizontal pass: resamples rows `first..first + n` of `row(y)` to `c.start.len()` pixels,
+/// with vector shuffles and multiply-adds where the CPU has AVX2 and windows are short.
 #[inline(always)]
 fn horizontal<'a>(row: impl Fn(usize) -> &'a [u8], first: usize, n: usize, c: &Coeffs) -> Vec<u8> {
+    #[cfg(target_arch = "x86_64")]
+    if c.len.iter().all(|&l| l <= avx2::MAX_TAPS) && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { avx2::horizontal(row, first, n, c) };
+    }
+    horizontal_scalar(row, first, n, c)
+}
+
+/// [`horizontal`] in plain integer code.
+#[inline(always)]
+fn horizontal_scalar<'a>(
+    row: impl Fn(usize) -> &'a [u8],
+    first: usize,
+    n: usize,
+    c: &Coeffs,
+) -> Vec<u8> {
     const ROWS: usize = 4;
     let out_w = c.start.len();
     let stride = out_w * 3;
