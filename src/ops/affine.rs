@@ -89,56 +89,90 @@ pub fn row(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     row_scalar(m, img, y, out);
 }
 
+/// Where the output pixels of one row come from: for pixel x, the byte offsets of its four
+/// input neighbours and the weights between them, or None outside the image.
+struct RowMap {
+    m: [f64; 6],
+    size: (f64, f64),
+    /// `b * yc` and `e * yc`, the same all along the row.
+    yc: (f64, f64),
+    last: (isize, isize),
+    stride: usize,
+}
+
+impl RowMap {
+    fn new(m: &[f64; 6], img: &RgbImage, y: usize) -> RowMap {
+        let (w, h) = (img.width(), img.height());
+        let yc = y as f64 + 0.5;
+        RowMap {
+            m: *m,
+            size: (w as f64, h as f64),
+            // Pillow evaluates (a*xc + b*yc) + c; the products with yc are the same all along the row.
+            yc: (m[1] * yc, m[4] * yc),
+            last: (w as isize - 1, h as isize - 1),
+            stride: w * 3,
+        }
+    }
+
+    /// Output pixel `x`: byte offsets of (x0, y0), (x1, y0), (x0, y1), (x1, y1), and (dx, dy).
+    #[inline(always)]
+    fn at(&self, x: usize) -> Option<([usize; 4], f64, f64)> {
+        let m = &self.m;
+        let xc = x as f64 + 0.5;
+        let xin = m[0] * xc + self.yc.0 + m[2];
+        let yin = m[3] * xc + self.yc.1 + m[5];
+        if !(xin >= 0.0 && xin < self.size.0 && yin >= 0.0 && yin < self.size.1) {
+            return None;
+        }
+        let (xs, ys) = (xin - 0.5, yin - 0.5);
+        // xs, ys >= -0.5 here, so floor is truncation except on (-0.5, 0).
+        let ix = if xs < 0.0 { -1 } else { xs as isize };
+        let iy = if ys < 0.0 { -1 } else { ys as isize };
+        let (dx, dy) = (xs - ix as f64, ys - iy as f64);
+        let (last_x, last_y) = self.last;
+        let x0 = ix.clamp(0, last_x) as usize * 3;
+        let x1 = (ix + 1).min(last_x) as usize * 3;
+        let r0 = iy.clamp(0, last_y) as usize * self.stride;
+        // Pillow falls back to the same row when the row below is outside the image.
+        let r1 = if iy < last_y {
+            (iy + 1) as usize * self.stride
+        } else {
+            r0
+        };
+        Some(([r0 + x0, r0 + x1, r1 + x0, r1 + x1], dx, dy))
+    }
+}
+
 /// [`row`] with a pixel's three channels interpolated as one vector of four doubles: the
 /// same IEEE operations per channel (no FMA), so the same bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     use std::arch::x86_64::*;
-    let (w, h) = (img.width(), img.height());
-    let (wf, hf) = (w as f64, h as f64);
+    let map = RowMap::new(m, img, y);
     let src = img.as_bytes();
-    let stride = w * 3;
-    let yc = y as f64 + 0.5;
-    let (byc, eyc) = (m[1] * yc, m[4] * yc);
-    let last_x = w as isize - 1;
-    let last_y = h as isize - 1;
-    // Four bytes from `i` (the pixel and one beyond) as doubles.
-    let corner = |i: usize| {
-        let b: [u8; 4] = src[i..i + 4].try_into().unwrap_or([0; 4]);
-        _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(i32::from_le_bytes(b))))
+    let lerp = |a: __m256d, b: __m256d, d: __m256d| {
+        _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
     };
     for (x, o) in out.chunks_exact_mut(3).enumerate() {
-        let xc = x as f64 + 0.5;
-        let xin = m[0] * xc + byc + m[2];
-        let yin = m[3] * xc + eyc + m[5];
-        if !(xin >= 0.0 && xin < wf && yin >= 0.0 && yin < hf) {
+        let Some((corners, dx, dy)) = map.at(x) else {
             o.fill(0);
             continue;
-        }
-        let (xs, ys) = (xin - 0.5, yin - 0.5);
-        let ix = if xs < 0.0 { -1 } else { xs as isize };
-        let iy = if ys < 0.0 { -1 } else { ys as isize };
-        let (dx, dy) = (xs - ix as f64, ys - iy as f64);
-        let x0 = ix.clamp(0, last_x) as usize * 3;
-        let x1 = (ix + 1).min(last_x) as usize * 3;
-        let r0 = iy.clamp(0, last_y) as usize * stride;
-        let r1 = if iy < last_y {
-            (iy + 1) as usize * stride
-        } else {
-            r0
         };
-        if r1.max(r0) + x0.max(x1) + 4 > src.len() {
-            // The last pixel of the image has no byte beyond it to load.
-            sample_pixel(src, [r0 + x0, r0 + x1, r1 + x0, r1 + x1], dx, dy, o);
+        // The last corner is the farthest (x1 >= x0, y1 >= y0); the last pixel of the image
+        // has no byte beyond it to load.
+        if corners[3] + 4 > src.len() {
+            sample_pixel(src, corners, dx, dy, o);
             continue;
         }
-        let lerp = |a: __m256d, b: __m256d, d: __m256d| {
-            _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
-        };
+        // Four bytes from each corner (the pixel and one beyond) as doubles.
+        let [a, b, a2, b2] = corners.map(|i| {
+            // SAFETY: i + 4 <= corners[3] + 4 <= src.len(), checked above.
+            let v = unsafe { _mm_loadu_si32(src.as_ptr().add(i)) };
+            _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v))
+        });
         let (dxv, dyv) = (_mm256_set1_pd(dx), _mm256_set1_pd(dy));
-        let v1 = lerp(corner(r0 + x0), corner(r0 + x1), dxv);
-        let v2 = lerp(corner(r1 + x0), corner(r1 + x1), dxv);
+        let (v1, v2) = (lerp(a, b, dxv), lerp(a2, b2, dxv));
         // v1 + (v2 - v1) * 0 is v1 exactly, as the scalar rule's dy == 0 case gives.
         let v = _mm256_cvttpd_epi32(lerp(v1, v2, dyv));
         let bytes = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
@@ -168,38 +202,13 @@ fn sample_pixel(src: &[u8], [a, b, a2, b2]: [usize; 4], dx: f64, dy: f64, o: &mu
 /// [`row`] one channel at a time.
 #[inline(always)]
 fn row_scalar(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
-    let (w, h) = (img.width(), img.height());
-    let (wf, hf) = (w as f64, h as f64);
+    let map = RowMap::new(m, img, y);
     let src = img.as_bytes();
-    let stride = w * 3;
-    let yc = y as f64 + 0.5;
-    // Pillow evaluates (a*xc + b*yc) + c; the products with yc are the same all along the row.
-    let (byc, eyc) = (m[1] * yc, m[4] * yc);
-    let last_x = w as isize - 1;
-    let last_y = h as isize - 1;
     for (x, o) in out.chunks_exact_mut(3).enumerate() {
-        let xc = x as f64 + 0.5;
-        let xin = m[0] * xc + byc + m[2];
-        let yin = m[3] * xc + eyc + m[5];
-        if !(xin >= 0.0 && xin < wf && yin >= 0.0 && yin < hf) {
-            o.fill(0);
-            continue;
+        match map.at(x) {
+            Some((corners, dx, dy)) => sample_pixel(src, corners, dx, dy, o),
+            None => o.fill(0),
         }
-        let (xs, ys) = (xin - 0.5, yin - 0.5);
-        // xs, ys >= -0.5 here, so floor is truncation except on (-0.5, 0).
-        let ix = if xs < 0.0 { -1 } else { xs as isize };
-        let iy = if ys < 0.0 { -1 } else { ys as isize };
-        let (dx, dy) = (xs - ix as f64, ys - iy as f64);
-        let x0 = ix.clamp(0, last_x) as usize * 3;
-        let x1 = (ix + 1).min(last_x) as usize * 3;
-        let r0 = iy.clamp(0, last_y) as usize * stride;
-        // Pillow falls back to the same row when the row below is outside the image.
-        let r1 = if iy < last_y {
-            (iy + 1) as usize * stride
-        } else {
-            r0
-        };
-        sample_pixel(src, [r0 + x0, r0 + x1, r1 + x0, r1 + x1], dx, dy, o);
     }
 }
 
