@@ -238,12 +238,20 @@ impl CpuExecutor {
                     tables.mix_row(&mut mixed, &bytes);
                 }
             }
-            for ch in 0..3 {
-                let dst = &mut out[ch * plane + y * size..ch * plane + (y + 1) * size];
-                let (mean, std) = (c.mean[ch], c.std[ch]);
-                for (d, px) in dst.iter_mut().zip(mixed.chunks_exact(3)) {
-                    *d = T::from_f32(normalize(px[ch], mean, std));
-                }
+            // One pass splits the row into its three planes (a single strided loop
+            // vectorises where three would each read the whole row).
+            let row = y * size..(y + 1) * size;
+            let (r, rest) = out.split_at_mut(plane);
+            let (g, b) = rest.split_at_mut(plane);
+            let planes = r[row.clone()]
+                .iter_mut()
+                .zip(&mut g[row.clone()])
+                .zip(&mut b[row]);
+            let [(m0, s0), (m1, s1), (m2, s2)] = [0, 1, 2].map(|ch| (c.mean[ch], c.std[ch]));
+            for (((r, g), b), px) in planes.zip(mixed.chunks_exact(3)) {
+                *r = T::from_f32(normalize(px[0], m0, s0));
+                *g = T::from_f32(normalize(px[1], m1, s1));
+                *b = T::from_f32(normalize(px[2], m2, s2));
             }
         }
         Ok(())
