@@ -156,7 +156,8 @@ impl Batch {
 impl Batch {
     /// The DLPack capsule. On the GPU, `stream` (a CUstream address; 1 the legacy and 2 the
     /// per-thread default stream; None means 1; -1 skips ordering) waits for the batch, and
-    /// the memory is freed on that stream once every importer has let go of it.
+    /// the memory is freed on that stream once every importer has let go of it (imported on
+    /// several streams: on the last one, so order or finish the others' reads first).
     #[pyo3(signature = (*, stream=None, max_version=None, dl_device=None, copy=None))]
     fn __dlpack__(
         &self,

@@ -91,7 +91,9 @@ impl StreamBuffer {
     }
 
     /// Makes `stream` wait until the batch is written, and frees the buffer on `stream`
-    /// (after what is queued there by then) instead of the executor's stream.
+    /// (after what is queued there by then) instead of the executor's stream. Handed to
+    /// several streams, the buffer is freed on the last one: work on the others must be
+    /// ordered before that stream's (or finished) when the buffer is dropped.
     ///
     /// # Safety
     /// `stream` must be a stream of this buffer's context (or the legacy or per-thread
