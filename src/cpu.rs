@@ -224,18 +224,18 @@ impl CpuExecutor {
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
         for y in 0..size {
-            base.row(&orig, &mix_pic, y, &mut base_bytes);
+            let base_row = base.row(&orig, &mix_pic, y, &mut base_bytes);
             if stages.is_empty() {
-                for (m, &b) in mixed.iter_mut().zip(&base_bytes) {
+                for (m, &b) in mixed.iter_mut().zip(base_row) {
                     *m = tensor[b as usize];
                 }
             }
             for (r, (source, tables)) in stages.iter().enumerate() {
-                source.row(&orig, &mix_pic, y, &mut bytes);
+                let row = source.row(&orig, &mix_pic, y, &mut bytes);
                 if r == 0 {
-                    tables.mix_first_row(&tensor, &base_bytes, &bytes, &mut mixed);
+                    tables.mix_first_row(&tensor, base_row, row, &mut mixed);
                 } else {
-                    tables.mix_row(&mut mixed, &bytes);
+                    tables.mix_row(&mut mixed, row);
                 }
             }
             // One pass splits the row into its three planes (a single strided loop
@@ -375,15 +375,26 @@ impl Source {
         })
     }
 
-    /// Row `y` of this picture; `mixing` is (crop x, crop y, picture).
+    /// Row `y` of this picture; `mixing` is (crop x, crop y, picture). Rows that exist
+    /// already (the original's, the mixing picture's) are borrowed; an operator's is
+    /// computed into `buf`.
     #[inline(always)]
-    fn row(&self, orig: &RgbImage, mixing: &(usize, usize, Picture<'_>), y: usize, out: &mut [u8]) {
+    fn row<'a>(
+        &self,
+        orig: &'a RgbImage,
+        mixing: &(usize, usize, Picture<'a>),
+        y: usize,
+        buf: &'a mut [u8],
+    ) -> &'a [u8] {
         match self {
-            Source::Op(op) => op.row(orig, y, out),
-            Source::Original => out.copy_from_slice(orig.row(y)),
+            Source::Op(PreparedOp::Identity) | Source::Original => orig.row(y),
+            Source::Op(op) => {
+                op.row(orig, y, buf);
+                buf
+            }
             Source::Mixing => {
-                let (x0, y0, pic) = mixing;
-                out.copy_from_slice(pic.row_span(*x0, y0 + y, out.len() / 3))
+                let (x0, y0, pic) = *mixing;
+                pic.row_span(x0, y0 + y, buf.len() / 3)
             }
         }
     }

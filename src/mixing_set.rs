@@ -29,9 +29,9 @@ pub struct Picture<'a> {
     pub data: &'a [u8],
 }
 
-impl Picture<'_> {
-    /// `len` pixels (3 bytes each) of row `y` from column `x`.
-    pub fn row_span(&self, x: usize, y: usize, len: usize) -> &[u8] {
+impl<'a> Picture<'a> {
+    /// `len` pixels (3 bytes each) of row `y` from column `x`, borrowed from the store.
+    pub fn row_span(&self, x: usize, y: usize, len: usize) -> &'a [u8] {
         let start = (y * self.width + x) * 3;
         &self.data[start..start + len * 3]
     }
