@@ -91,7 +91,7 @@ pub fn measure_cpu(
 ) -> Result<BenchResult> {
     let config = Config::preset(preset);
     let (images, mixing) = bench_inputs(&config, preset, batch)?;
-    let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+    let sizes = RgbImage::sizes(&images);
     let mut planner = Planner::new(&config, 0)?;
     let exec = CpuExecutor::with_threads(&config, threads)?;
     let s = config.size;
@@ -178,7 +178,7 @@ pub fn measure_cuda(
 
     let config = Config::preset(preset);
     let (images, mixing) = bench_inputs(&config, preset, batch)?;
-    let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+    let sizes = RgbImage::sizes(&images);
     let mut exec = CudaExecutor::new(&config, ordinal)?;
     exec.set_mixing(&mixing)?;
     let device = exec.device().info().name.clone();

@@ -112,7 +112,7 @@ impl CpuExecutor {
 
     /// Checks that the plan fits the images, the mixing set and the configuration.
     pub fn check(&self, plan: &BatchPlan, images: &[RgbImage], mixing: &MixingSet) -> Result<()> {
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(images);
         check_batch(&self.config, plan, &sizes, mixing.sizes())
     }
 
@@ -432,7 +432,7 @@ mod tests {
             let images: Vec<_> = (0..24)
                 .map(|i| synthetic_photo(i, 250 + i as usize, 231))
                 .collect();
-            let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+            let sizes = RgbImage::sizes(&images);
             let plan = Planner::new(&config, 5)
                 .unwrap()
                 .plan(&sizes, mixing.sizes())

@@ -59,6 +59,11 @@ impl RgbImage {
         self.height
     }
 
+    /// The (width, height) of each image, as planners and executors take them.
+    pub fn sizes(images: &[RgbImage]) -> Vec<(usize, usize)> {
+        images.iter().map(|i| (i.width, i.height)).collect()
+    }
+
     /// The pixels, row-major RGB.
     pub fn as_bytes(&self) -> &[u8] {
         &self.data

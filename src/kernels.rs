@@ -94,7 +94,7 @@ impl HostKernelExecutor {
         dtype: Dtype,
     ) -> Result<Tensor> {
         let c = &self.config;
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(images);
         check_batch(c, plan, &sizes, mixing.sizes())?;
         let staged = stage(c, plan, &sizes)?;
         let image_bytes: Vec<u8> = images

@@ -83,7 +83,7 @@ impl PixMix {
         images: &[RgbImage],
         dtype: Dtype,
     ) -> Result<(Tensor, BatchPlan)> {
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(images);
         self.run_planned(&sizes, |engine, plan, mixing| match engine {
             Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
             Engine::Cuda(gpu) => gpu.augment(plan, images, dtype),

@@ -124,7 +124,7 @@ impl Augmenter {
         images: &[RgbImage],
         dtype: Dtype,
     ) -> PyResult<Tensor> {
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(images);
         self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
             Some(g) => g.augment(plan, images, dtype),
             None => e.cpu.augment(plan, images, e.mixing, dtype),
@@ -367,7 +367,7 @@ impl Augmenter {
     ) -> PyResult<()> {
         let dtype = dtype_of(dtype)?;
         let images = images_of(&images)?;
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(&images);
         self.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes a torch tensor's address of
@@ -401,6 +401,7 @@ impl Augmenter {
             unsafe { gpu.augment_device_batch(plan, src, &sizes, dtype, dst, dst_bytes, raw) }
         })
     }
+
     /// The stream this augmenter's GPU work runs on (a CUstream address for a DLPack
     /// producer's `__dlpack__(stream=...)`), or None on the CPU.
     #[getter]
@@ -420,7 +421,7 @@ impl Augmenter {
         let images = images_of(&images)?;
         let s = self.config.size;
         let shape = [images.len(), 3, s, s];
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(&images);
         let storage = self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
             Some(g) => Ok(Storage::Device(
                 g.augment_to_buffer(plan, &images, dtype)?,

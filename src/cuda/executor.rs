@@ -432,7 +432,7 @@ impl CudaExecutor {
             Error::MixingSet("no mixing set on the device; call set_mixing first".into())
         })?;
         let sizes: Vec<(usize, usize)> = match input {
-            Input::Host(images) => images.iter().map(|i| (i.width(), i.height())).collect(),
+            Input::Host(images) => RgbImage::sizes(images),
             Input::Device(_, sizes) => sizes.to_vec(),
         };
         check_batch(c, plan, &sizes, &mixing.sizes)?;

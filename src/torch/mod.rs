@@ -75,7 +75,7 @@ impl PixMix {
                 images.len()
             )));
         }
-        let sizes: Vec<_> = images.iter().map(|i| (i.width(), i.height())).collect();
+        let sizes = RgbImage::sizes(images);
         let target = out.device();
         let bytes = out.numel() * dtype.size();
         let ptr = out.data_ptr() as u64;
