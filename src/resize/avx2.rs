@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Coeffs, PRECISION_BITS, clip8};
+use super::{Coeffs, PRECISION_BITS};
 
 /// The widest window this pass handles, in pixels.
 pub const MAX_TAPS: usize = 5;
@@ -85,14 +85,7 @@ pub unsafe fn horizontal<'a>(
                 let (start, len) = (c.start[xx] * 3, c.len[xx]);
                 if start + 16 > src.len() || len > MAX_TAPS {
                     // Near the row's end a 16-byte load would overrun: the scalar rule.
-                    let k = &c.weights[xx * c.taps..xx * c.taps + len];
-                    let mut ss = [1i32 << (PRECISION_BITS - 1); 3];
-                    for (p, &w) in src[start..start + len * 3].chunks_exact(3).zip(k) {
-                        for ch in 0..3 {
-                            ss[ch] += p[ch] as i32 * w;
-                        }
-                    }
-                    o.copy_from_slice(&ss.map(clip8));
+                    o.copy_from_slice(&c.pixel(src, xx));
                     continue;
                 }
                 let w = &weights[xx];

@@ -63,6 +63,22 @@ fn coeffs(in_size: usize, out_size: usize) -> Coeffs {
     c
 }
 
+impl Coeffs {
+    /// Output pixel `xx` of one source row, one window at a time.
+    #[inline(always)]
+    fn pixel(&self, src: &[u8], xx: usize) -> [u8; 3] {
+        let k = &self.weights[xx * self.taps..xx * self.taps + self.len[xx]];
+        let window = &src[self.start[xx] * 3..(self.start[xx] + k.len()) * 3];
+        let mut ss = [1i32 << (PRECISION_BITS - 1); 3];
+        for (p, &w) in window.chunks_exact(3).zip(k) {
+            ss[0] += p[0] as i32 * w;
+            ss[1] += p[1] as i32 * w;
+            ss[2] += p[2] as i32 * w;
+        }
+        ss.map(clip8)
+    }
+}
+
 #[inline]
 fn clip8(v: i32) -> u8 {
     (v >> PRECISION_BITS).clamp(0, 255) as u8
@@ -159,15 +175,7 @@ fn horizontal_scalar<'a>(
     for (t, orow) in out[ty * stride..].chunks_exact_mut(stride).enumerate() {
         let srow = row(first + ty + t);
         for (xx, o) in orow.chunks_exact_mut(3).enumerate() {
-            let k = &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
-            let window = &srow[c.start[xx] * 3..(c.start[xx] + k.len()) * 3];
-            let mut ss = [1i32 << (PRECISION_BITS - 1); 3];
-            for (p, &w) in window.chunks_exact(3).zip(k) {
-                ss[0] += p[0] as i32 * w;
-                ss[1] += p[1] as i32 * w;
-                ss[2] += p[2] as i32 * w;
-            }
-            o.copy_from_slice(&ss.map(clip8));
+            o.copy_from_slice(&c.pixel(srow, xx));
         }
     }
     out
