@@ -66,6 +66,25 @@ def _dtype_name(dtype):
 _DLPACK_CPU, _DLPACK_CUDA = 1, 2
 
 
+def _numpy_name(dtype):
+    """The name of a numpy output dtype (float32 when None)."""
+    name = np.dtype(dtype or np.float32).name
+    if name not in _NUMPY_DTYPES:
+        raise ValueError(f"dtype must be float32 or float16, got {name}")
+    return name
+
+
+def _nhwc(arr):
+    """`arr` checked as uint8 pixels, one H x W x 3 image made a batch of one."""
+    if arr.dtype != np.uint8:
+        raise TypeError(f"expected uint8 pixels, got {arr.dtype}")
+    if arr.ndim == 3:
+        arr = arr[None]
+    if arr.ndim != 4 or arr.shape[-1] != 3 or 0 in arr.shape:
+        raise ValueError(f"expected N x H x W x 3 with N, H, W > 0, got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
 def _from_host(augment, dtype, out):
     """Runs `augment(numpy dtype name)` on the host and returns the batch as a torch tensor
     of `dtype`, or copied into `out`."""
@@ -140,17 +159,7 @@ class PixMix:
             return self.dlpack(batch, dtype)
         if out is not None:
             raise TypeError("out= takes torch tensors; numpy batches return a new array")
-        arr = np.asarray(batch)
-        if arr.dtype != np.uint8:
-            raise TypeError(f"expected uint8 pixels, got {arr.dtype}")
-        if arr.ndim == 3:
-            arr = arr[None]
-        if arr.ndim != 4 or arr.shape[-1] != 3:
-            raise ValueError(f"expected N x H x W x 3, got shape {arr.shape}")
-        name = np.dtype(dtype or np.float32).name
-        if name not in _NUMPY_DTYPES:
-            raise ValueError(f"dtype must be float32 or float16, got {name}")
-        return self._aug.augment_numpy(np.ascontiguousarray(arr), name)
+        return self._aug.augment_numpy(_nhwc(np.asarray(batch)), _numpy_name(dtype))
 
     def dlpack(self, batch, dtype=None):
         """Augments a uint8 N x H x W x 3 (or H x W x 3) batch of any DLPack producer (numpy,
@@ -171,14 +180,7 @@ class PixMix:
         if kind != _DLPACK_CPU:
             raise ValueError(f"batches on DLPack device type {kind} are not supported; "
                              "use the host (1) or CUDA (2)")
-        arr = np.from_dlpack(batch)
-        if arr.dtype != np.uint8:
-            raise TypeError(f"expected uint8 pixels, got {arr.dtype}")
-        if arr.ndim == 3:
-            arr = arr[None]
-        if arr.ndim != 4 or arr.shape[-1] != 3 or 0 in arr.shape:
-            raise ValueError(f"expected N x H x W x 3, got shape {arr.shape}")
-        return self._aug.augment_images_dlpack(list(np.ascontiguousarray(arr)), name)
+        return self._aug.augment_images_dlpack(list(_nhwc(np.from_dlpack(batch))), name)
 
     def _images(self, images, dtype, out):
         """A list of H x W x 3 uint8 images (numpy arrays, or torch tensors on any device)."""
@@ -194,10 +196,7 @@ class PixMix:
         if not torch_in:
             if out is not None:
                 raise TypeError("out= takes torch tensors; numpy images return a new array")
-            name = np.dtype(dtype or np.float32).name
-            if name not in _NUMPY_DTYPES:
-                raise ValueError(f"dtype must be float32 or float16, got {name}")
-            return self._aug.augment_images_numpy(arrays, name)
+            return self._aug.augment_images_numpy(arrays, _numpy_name(dtype))
         import torch
 
         dtype = out.dtype if out is not None else (dtype or torch.float32)
