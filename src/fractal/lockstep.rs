@@ -27,10 +27,10 @@ struct Lanes {
     x: [f64; LANES],
     y: [f64; LANES],
     c: [f64; LANES],
-    /// A step's results: position in `nx`, `ny`, colour in `u`.
-    u: [f64; LANES],
+    /// A step's results: position and colour.
     nx: [f64; LANES],
     ny: [f64; LANES],
+    nc: [f64; LANES],
     coin: [bool; LANES],
     /// Scratch for one group, contiguous: affine image, coins, variation sums.
     gu: [f64; LANES],
@@ -57,9 +57,9 @@ impl Lanes {
             x: [0.0; LANES],
             y: [0.0; LANES],
             c: [0.0; LANES],
-            u: [0.0; LANES],
             nx: [0.0; LANES],
             ny: [0.0; LANES],
+            nc: [0.0; LANES],
             coin: [false; LANES],
             gu: [0.0; LANES],
             gv: [0.0; LANES],
@@ -99,7 +99,7 @@ impl Lanes {
     }
 
     /// Applies `t` to the lanes listed in `group` (their inputs in `x`, `y`, `c`, their
-    /// coins in `coin`), leaving the result in `nx`, `ny` and the colour in `u`. The group
+    /// coins in `coin`), leaving the result in `nx`, `ny` and the colour in `nc`. The group
     /// is gathered into contiguous scratch first, so the variations run over plain slices.
     #[inline(always)]
     fn apply(&mut self, t: &Transform, group: &[u8]) {
@@ -129,7 +129,7 @@ impl Lanes {
                 Some([a, b, cc, d, e, f]) => (a * nx + b * ny + e, cc * nx + d * ny + f),
                 None => (nx, ny),
             };
-            self.u[l] = keep * self.c[l] + speed;
+            self.nc[l] = keep * self.c[l] + speed;
         }
     }
 }
@@ -267,7 +267,7 @@ fn walk_all_lanes(
             starts[i + 1] = starts[i] + counts[i];
         }
         fill.copy_from_slice(&starts[..n]);
-        for (l, &i) in pick[..s.active].iter().enumerate() {
+        for (l, &i) in pick[..active].iter().enumerate() {
             order[fill[i]] = l as u8;
             fill[i] += 1;
         }
@@ -278,9 +278,8 @@ fn walk_all_lanes(
         }
         // Restarts, warm-up, then the points that plot (through the final transform).
         let mut plots = 0;
-        let mut l = 0;
-        while l < s.active {
-            let (x, y, c) = (s.nx[l], s.ny[l], s.u[l]);
+        for l in 0..active {
+            let (x, y, c) = (s.nx[l], s.ny[l], s.nc[l]);
             if !(x.is_finite() && y.is_finite()) || x.abs() > 1e10 || y.abs() > 1e10 {
                 (s.x[l], s.y[l], s.c[l]) = restart(&mut s.rng[l]);
                 s.skip[l] = SKIP;
@@ -293,7 +292,6 @@ fn walk_all_lanes(
                     plots += 1;
                 }
             }
-            l += 1;
         }
         let plotted = &plotting[..plots];
         match &g.final_transform {
@@ -307,13 +305,13 @@ fn walk_all_lanes(
             None => {
                 for &l in plotted {
                     let l = l as usize & MASK;
-                    (s.nx[l], s.ny[l], s.u[l]) = (s.x[l], s.y[l], s.c[l]);
+                    (s.nx[l], s.ny[l], s.nc[l]) = (s.x[l], s.y[l], s.c[l]);
                 }
             }
         }
         for &l in plotted {
             let l = l as usize & MASK;
-            plot(s.walker[l], s.nx[l], s.ny[l], s.u[l]);
+            plot(s.walker[l], s.nx[l], s.ny[l], s.nc[l]);
             s.left[l] -= 1;
         }
         // Finished walkers hand their lane to the next walker, or give it up. Going down
