@@ -1,4 +1,4 @@
-// The float32 mixing arithmetic of src/mix.rs, operation for operation. Build with
+// The float32 mixing arithmetic of src/mix/, operation for operation. Build with
 // --fmad=false (and -ffp-contract=off on the host) so no multiply-add is fused.
 #pragma once
 #include "common.cuh"
