@@ -60,6 +60,8 @@ void pixmix_host_flames(const FlameArgs* a) {
 }
 
 float pixmix_host_pow(float x, float e) { return pixmix_pow(x, e); }
+double pixmix_host_log2(double x) { return pixmix_log2(x); }
+double pixmix_host_exp2(double y) { return pixmix_exp2(y); }
 u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
 

@@ -17,18 +17,21 @@ PIXMIX_HD double pixmix_log2(double x) {
     m = big ? m * 0.5 : m;
     double k = (biased - 1023.0) + (big ? 1.0 : 0.0);
     double t = (m - 1.0) / (m + 1.0);
-    double t2 = t * t;
-    double p = 1.0 / 21.0;
-    p = p * t2 + 1.0 / 19.0;
-    p = p * t2 + 1.0 / 17.0;
-    p = p * t2 + 1.0 / 15.0;
-    p = p * t2 + 1.0 / 13.0;
-    p = p * t2 + 1.0 / 11.0;
-    p = p * t2 + 1.0 / 9.0;
-    p = p * t2 + 1.0 / 7.0;
-    p = p * t2 + 1.0 / 5.0;
-    p = p * t2 + 1.0 / 3.0;
-    p = p * t2 + 1.0;
+    // log_series of src/mix/pow.rs (Estrin's scheme), pair for pair.
+    double u = t * t;
+    double u2 = u * u;
+    double u4 = u2 * u2;
+    double u8 = u4 * u4;
+    double q0 = 1.0 + (1.0 / 3.0) * u;
+    double q1 = 1.0 / 5.0 + (1.0 / 7.0) * u;
+    double q2 = 1.0 / 9.0 + (1.0 / 11.0) * u;
+    double q3 = 1.0 / 13.0 + (1.0 / 15.0) * u;
+    double q4 = 1.0 / 17.0 + (1.0 / 19.0) * u;
+    double r0 = q0 + q1 * u2;
+    double r1 = q2 + q3 * u2;
+    double r2 = q4 + (1.0 / 21.0) * u2;
+    double s0 = r0 + r1 * u4;
+    double p = s0 + r2 * u8;
     return k + (2.0 * t * p) * PIXMIX_LOG2_E;
 }
 
@@ -37,20 +40,23 @@ PIXMIX_HD double pixmix_exp2(double y) {
     y = y < -1000.0 ? -1000.0 : (y > 1000.0 ? 1000.0 : y);
     double n = (y + PIXMIX_ROUNDER) - PIXMIX_ROUNDER;
     double g = (y - n) * PIXMIX_LN2;
-    double p = 1.0 / 6227020800.0;
-    p = p * g + 1.0 / 479001600.0;
-    p = p * g + 1.0 / 39916800.0;
-    p = p * g + 1.0 / 3628800.0;
-    p = p * g + 1.0 / 362880.0;
-    p = p * g + 1.0 / 40320.0;
-    p = p * g + 1.0 / 5040.0;
-    p = p * g + 1.0 / 720.0;
-    p = p * g + 1.0 / 120.0;
-    p = p * g + 1.0 / 24.0;
-    p = p * g + 1.0 / 6.0;
-    p = p * g + 1.0 / 2.0;
-    p = p * g + 1.0 / 1.0;
-    p = p * g + 1.0 / 1.0;
+    // exp_series of src/mix/pow.rs (Estrin's scheme), pair for pair.
+    double g2 = g * g;
+    double g4 = g2 * g2;
+    double g8 = g4 * g4;
+    double q0 = 1.0 + 1.0 * g;
+    double q1 = 1.0 / 2.0 + (1.0 / 6.0) * g;
+    double q2 = 1.0 / 24.0 + (1.0 / 120.0) * g;
+    double q3 = 1.0 / 720.0 + (1.0 / 5040.0) * g;
+    double q4 = 1.0 / 40320.0 + (1.0 / 362880.0) * g;
+    double q5 = 1.0 / 3628800.0 + (1.0 / 39916800.0) * g;
+    double q6 = 1.0 / 479001600.0 + (1.0 / 6227020800.0) * g;
+    double r0 = q0 + q1 * g2;
+    double r1 = q2 + q3 * g2;
+    double r2 = q4 + q5 * g2;
+    double s0 = r0 + r1 * g4;
+    double s1 = r2 + q6 * g4;
+    double p = s0 + s1 * g8;
     return p * double_of(bits_of(n + (PIXMIX_TWO52 + 1023.0)) << 52);
 }
 

@@ -37,6 +37,8 @@ unsafe extern "C" {
     fn pixmix_host_run(args: *const KernelArgs);
     fn pixmix_host_flames(args: *const FlameArgs);
     fn pixmix_host_pow(x: f32, e: f32) -> f32;
+    fn pixmix_host_log2(x: f64) -> f64;
+    fn pixmix_host_exp2(y: f64) -> f64;
     fn pixmix_host_f16(v: f32) -> u16;
     fn pixmix_host_bf16(v: f32) -> u16;
     fn pixmix_host_layout(out: *mut u64);
@@ -46,6 +48,18 @@ unsafe extern "C" {
 pub fn host_pow(x: f32, e: f32) -> f32 {
     // SAFETY: a pure function of two floats.
     unsafe { pixmix_host_pow(x, e) }
+}
+
+/// The kernels' `pixmix_log2` (the power's logarithm, in double), compiled for the host.
+pub fn host_log2(x: f64) -> f64 {
+    // SAFETY: a pure function of a double.
+    unsafe { pixmix_host_log2(x) }
+}
+
+/// The kernels' `pixmix_exp2` (the power's exponential, in double), compiled for the host.
+pub fn host_exp2(y: f64) -> f64 {
+    // SAFETY: a pure function of a double.
+    unsafe { pixmix_host_exp2(y) }
 }
 
 /// The kernels' f32-to-f16 conversion (bits), compiled for the host.
