@@ -233,7 +233,7 @@ impl CpuExecutor {
             for (r, (source, tables)) in stages.iter().enumerate() {
                 let row = source.row(&orig, &mix_pic, y, &mut bytes);
                 if r == 0 {
-                    tables.mix_first_row(&tensor, base_row, row, &mut mixed);
+                    tables.mix_first_row(base_row, row, &mut mixed);
                 } else {
                     tables.mix_row(&mut mixed, row);
                 }

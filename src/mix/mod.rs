@@ -1,8 +1,8 @@
 //! The mixing arithmetic of the released code, in float32 exactly as torch evaluates it
 //! (one rounding per tensor operation, no fused multiply-add).
 //!
-//! The other picture of a round is always an 8-bit picture, so its term takes one of 256
-//! values: [`RoundTables`] precomputes them once per round.
+//! The other picture of a round is always an 8-bit picture, so a multiplicative round's
+//! power of it takes one of 256 values: [`RoundTables`] precomputes them once per round.
 
 mod pow;
 
@@ -23,8 +23,11 @@ pub struct RoundTables {
     pub add: bool,
     /// Weight of the running mix.
     pub a: f32,
-    /// The other picture's term for each byte: `b * (2y - 1)` (add) or
-    /// `max(2y, 1e-37) ^ b` (multiply).
+    /// Weight of the other picture.
+    pub b: f32,
+    /// The other picture's term `max(2y, 1e-37) ^ b` for each byte (multiply only; an
+    /// additive round computes its term `b (2y - 1)` in the row loop, where vector
+    /// arithmetic beats a table's scattered loads).
     pub other: [f32; 256],
     /// The running picture's term `(2x) ^ a` for each byte, for a first round, whose
     /// running picture is still an 8-bit picture (multiply only).
@@ -37,11 +40,10 @@ impl RoundTables {
         let add = round.mix == MIX_ADD;
         let b = round.b;
         let other = std::array::from_fn(|v| {
-            let y = tensor[v];
             if add {
-                b * (y * 2.0 - 1.0)
+                0.0
             } else {
-                pow((y * 2.0).max(1e-37), b)
+                pow((tensor[v] * 2.0).max(1e-37), b)
             }
         });
         let first = std::array::from_fn(|v| {
@@ -54,9 +56,17 @@ impl RoundTables {
         RoundTables {
             add,
             a: round.a,
+            b,
             other,
             first,
         }
+    }
+
+    /// An additive round's term for the other picture's byte `v`: `b (2y - 1)` with
+    /// `y = v / 255` as `ToTensor` computes it.
+    #[inline(always)]
+    fn add_term(&self, v: u8) -> f32 {
+        self.b * ((v as f32 / 255.0) * 2.0 - 1.0)
     }
 
     /// Mixes a row of the running picture with a row of the other picture's bytes.
@@ -65,7 +75,7 @@ impl RoundTables {
         let a = self.a;
         if self.add {
             for (x, &v) in mixed.iter_mut().zip(other) {
-                *x = clip01((a * (*x * 2.0 - 1.0) + self.other[v as usize] + 1.0) / 2.0);
+                *x = clip01((a * (*x * 2.0 - 1.0) + self.add_term(v) + 1.0) / 2.0);
             }
         } else {
             self.multiply_row(mixed, other);
@@ -124,13 +134,13 @@ impl RoundTables {
     }
 
     /// [`mix_row`](Self::mix_row) for a first round, whose running picture is the 8-bit
-    /// row `base` tensorized (`tensor` is [`tensorize_table`]).
+    /// row `base` tensorized.
     #[inline(always)]
-    pub fn mix_first_row(&self, tensor: &[f32; 256], base: &[u8], other: &[u8], mixed: &mut [f32]) {
+    pub fn mix_first_row(&self, base: &[u8], other: &[u8], mixed: &mut [f32]) {
         if self.add {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
-                let t = tensor[b as usize];
-                *x = clip01((self.a * (t * 2.0 - 1.0) + self.other[v as usize] + 1.0) / 2.0);
+                let t = b as f32 / 255.0;
+                *x = clip01((self.a * (t * 2.0 - 1.0) + self.add_term(v) + 1.0) / 2.0);
             }
         } else {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
