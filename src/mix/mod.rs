@@ -7,7 +7,7 @@
 mod pow;
 
 pub(crate) use pow::{exp2, log2};
-pub use pow::{pow, pow_slice};
+pub use pow::pow;
 
 use crate::plan::{MIX_ADD, RoundPlan};
 

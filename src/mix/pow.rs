@@ -106,37 +106,6 @@ fn exp_series(g: f64) -> f64 {
     s0 + s1 * g8
 }
 
-/// `out[i] = pow(xs[i], e)`, eight lanes at a time (vectorised with AVX2 where present).
-pub fn pow_slice(xs: &[f32], e: f32, out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { pow_slice_avx2(xs, e, out) };
-    }
-    pow_slice_lanes(xs, e, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn pow_slice_avx2(xs: &[f32], e: f32, out: &mut [f32]) {
-    pow_slice_lanes(xs, e, out)
-}
-
-#[inline(always)]
-fn pow_slice_lanes(xs: &[f32], e: f32, out: &mut [f32]) {
-    const L: usize = 8;
-    let mut o = out.chunks_exact_mut(L);
-    let mut x = xs.chunks_exact(L);
-    for (o, x) in (&mut o).zip(&mut x) {
-        for i in 0..L {
-            o[i] = pow(x[i], e);
-        }
-    }
-    for (o, &x) in o.into_remainder().iter_mut().zip(x.remainder()) {
-        *o = pow(x, e);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
