@@ -6,8 +6,8 @@
 
 mod pow;
 
-pub(crate) use pow::{exp2, log2};
 pub use pow::pow;
+pub(crate) use pow::{exp2, log2};
 
 use crate::plan::{MIX_ADD, RoundPlan};
 
@@ -38,44 +38,39 @@ impl RoundTables {
     /// The constants of `round`.
     pub fn new(round: &RoundPlan, tensor: &[f32; 256]) -> RoundTables {
         let add = round.mix == MIX_ADD;
-        let b = round.b;
-        let other = std::array::from_fn(|v| {
-            if add {
-                0.0
-            } else {
-                pow((tensor[v] * 2.0).max(1e-37), b)
-            }
-        });
-        let first = std::array::from_fn(|v| {
-            if add {
-                0.0
-            } else {
-                pow(tensor[v] * 2.0, round.a)
-            }
-        });
+        let (other, first) = if add {
+            ([0.0; 256], [0.0; 256])
+        } else {
+            (
+                std::array::from_fn(|v| pow((tensor[v] * 2.0).max(1e-37), round.b)),
+                std::array::from_fn(|v| pow(tensor[v] * 2.0, round.a)),
+            )
+        };
         RoundTables {
             add,
             a: round.a,
-            b,
+            b: round.b,
             other,
             first,
         }
     }
 
-    /// An additive round's term for the other picture's byte `v`: `b (2y - 1)` with
-    /// `y = v / 255` as `ToTensor` computes it.
+    /// An additive round over running value `x` and the other picture's byte `v`:
+    /// `(a (2x - 1) + b (2y - 1) + 1) / 2` clipped, with `y = v / 255` as `ToTensor`
+    /// computes it (computed rather than looked up: vector arithmetic beats a table's
+    /// scattered loads).
     #[inline(always)]
-    fn add_term(&self, v: u8) -> f32 {
-        self.b * ((v as f32 / 255.0) * 2.0 - 1.0)
+    fn add_value(&self, x: f32, v: u8) -> f32 {
+        let other = self.b * ((v as f32 / 255.0) * 2.0 - 1.0);
+        clip01((self.a * (x * 2.0 - 1.0) + other + 1.0) / 2.0)
     }
 
     /// Mixes a row of the running picture with a row of the other picture's bytes.
     #[inline(always)]
     pub fn mix_row(&self, mixed: &mut [f32], other: &[u8]) {
-        let a = self.a;
         if self.add {
             for (x, &v) in mixed.iter_mut().zip(other) {
-                *x = clip01((a * (*x * 2.0 - 1.0) + self.add_term(v) + 1.0) / 2.0);
+                *x = self.add_value(*x, v);
             }
         } else {
             self.multiply_row(mixed, other);
@@ -139,8 +134,7 @@ impl RoundTables {
     pub fn mix_first_row(&self, base: &[u8], other: &[u8], mixed: &mut [f32]) {
         if self.add {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
-                let t = b as f32 / 255.0;
-                *x = clip01((self.a * (t * 2.0 - 1.0) + self.add_term(v) + 1.0) / 2.0);
+                *x = self.add_value(b as f32 / 255.0, v);
             }
         } else {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
