@@ -24,6 +24,8 @@ pub mod plan;
 pub mod resize;
 pub mod staging;
 pub mod tensor;
+#[cfg(test)]
+mod test_rng;
 #[cfg(feature = "tch")]
 pub mod torch;
 

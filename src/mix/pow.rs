@@ -110,19 +110,14 @@ fn exp_series(g: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::kernels::{host_exp2, host_log2};
+    use crate::test_rng::xorshift64;
 
     /// The double-precision halves of the power against the CUDA kernels' (compiled for
     /// the host): the same bits, so a slip in either, even one far below a float's last
     /// place, fails here.
     #[test]
     fn log2_and_exp2_are_the_kernels_bit_for_bit() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift64(0x2545_f491_4f6c_dd1d);
         for _ in 0..200_000 {
             let r = next();
             // Every positive float (bases of the power), and values over [0, 2].
@@ -133,7 +128,7 @@ mod tests {
             assert_eq!(log2(x).to_bits(), host_log2(x).to_bits(), "log2({x:e})");
             // Exponents over the whole clamp range and around zero.
             let y = ((next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2100.0;
-            let y = if r % 3 == 0 { y / 1000.0 } else { y };
+            let y = if r.is_multiple_of(3) { y / 1000.0 } else { y };
             assert_eq!(exp2(y).to_bits(), host_exp2(y).to_bits(), "exp2({y:e})");
         }
     }

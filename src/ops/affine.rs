@@ -252,15 +252,9 @@ mod tests {
                 eprintln!("SKIPPED affine::vector_rows_equal_scalar_rows: no AVX2 on this CPU");
                 return;
             }
-            let mut state = 0x9E37_79B9u32;
-            let mut next = || {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state
-            };
+            let mut next = crate::test_rng::xorshift64(0x9E37_79B9);
             for (w, h) in [(31, 17), (224, 224), (5, 3), (300, 173)] {
-                let data = (0..w * h * 3).map(|_| (next() >> 24) as u8).collect();
+                let data = (0..w * h * 3).map(|_| (next() >> 56) as u8).collect();
                 let img = RgbImage::new(w, h, data).unwrap();
                 let mut ms = vec![
                     [1.0, 0.0, 0.5, 0.0, 1.0, -0.25],

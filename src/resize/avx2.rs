@@ -137,13 +137,8 @@ mod tests {
             eprintln!("SKIPPED resize::avx2::equals_the_scalar_pass: no AVX2 on this CPU");
             return;
         }
-        let mut state = 0x1234_5678u32;
-        let mut byte = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        };
+        let mut next = crate::test_rng::xorshift64(0x1234_5678);
+        let mut byte = || (next() >> 56) as u8;
         for (in_w, out_w) in [
             (31, 17),
             (224, 224),
