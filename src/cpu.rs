@@ -14,7 +14,7 @@ use crate::plan::{
     BatchPlan, OpPlan, RoundPlan, SOURCE_AUGMENTED, SOURCE_MIXING, SamplePlan,
     TRANSFORM_FLIP_PAD_CROP, TRANSFORM_RESIZED_CROP_FLIP,
 };
-use crate::resize::{View, resize_bilinear};
+use crate::resize::{View, resize_bilinear, resize_bilinear_mirrored};
 use crate::tensor::{Dtype, OutputElement, Tensor, TensorData};
 
 /// Runs PixMix on the CPU. The output depends only on (plan, pixels), never on the number
@@ -127,13 +127,12 @@ impl CpuExecutor {
                 s.crop_w as usize,
                 s.crop_h as usize,
             )?;
-            let mut out = resize_bilinear(view, size, size)?;
-            if s.flip == 1 {
-                for y in 0..size {
-                    flip_row(out.row_mut(y));
-                }
-            }
-            return Ok(out);
+            // The flip comes free with the resize: its horizontal pass writes mirrored.
+            return if s.flip == 1 {
+                resize_bilinear_mirrored(view, size, size)
+            } else {
+                resize_bilinear(view, size, size)
+            };
         }
         // Flip then crop from the zero-padded image.
         let (w, h) = (img.width() as i64, img.height() as i64);
@@ -396,16 +395,6 @@ impl Source {
                 let (x0, y0, pic) = *mixing;
                 pic.row_span(x0, y0 + y, buf.len() / 3)
             }
-        }
-    }
-}
-
-/// Mirrors one RGB row in place.
-fn flip_row(row: &mut [u8]) {
-    let w = row.len() / 3;
-    for x in 0..w / 2 {
-        for c in 0..3 {
-            row.swap(x * 3 + c, (w - 1 - x) * 3 + c);
         }
     }
 }

@@ -102,7 +102,7 @@ fn severity_parameters_match_released_code() {
 
 #[test]
 fn crop_and_resize_equal_pillow() {
-    use pixmix::resize::{View, resize_bilinear};
+    use pixmix::resize::{View, resize_bilinear, resize_bilinear_mirrored};
     let text = include_str!("fixtures/golden_resize.jsonl");
     let mut failures = Vec::new();
     let mut count = 0;
@@ -123,6 +123,16 @@ fn crop_and_resize_equal_pillow() {
             || sum != json["sum"].as_u64().unwrap()
         {
             failures.push(format!("resize case {n}: {json}"));
+        }
+        // The mirrored resize is the resize with every row reversed, pixel by pixel.
+        let mirrored = resize_bilinear_mirrored(view, out.width(), out.height()).unwrap();
+        let flipped: Vec<u8> = out
+            .as_bytes()
+            .chunks_exact(out.width() * 3)
+            .flat_map(|row| row.chunks_exact(3).rev().flatten().copied())
+            .collect();
+        if mirrored.as_bytes() != flipped {
+            failures.push(format!("mirrored resize case {n}: {json}"));
         }
         count += 1;
     }

@@ -64,6 +64,17 @@ fn coeffs(in_size: usize, out_size: usize) -> Coeffs {
 }
 
 impl Coeffs {
+    /// The same filter with the output order reversed: output `i` takes the window and
+    /// weights of output `n - 1 - i`, which mirrors the result without touching a pixel.
+    fn mirrored(mut self) -> Coeffs {
+        self.start.reverse();
+        self.len.reverse();
+        let mut rows: Vec<&[i32]> = self.weights.chunks_exact(self.taps).collect();
+        rows.reverse();
+        self.weights = rows.concat();
+        self
+    }
+
     /// Output pixel `xx` of one source row, one window at a time.
     #[inline(always)]
     fn pixel(&self, src: &[u8], xx: usize) -> [u8; 3] {
@@ -209,6 +220,16 @@ fn vertical<'a>(
 
 /// Resizes the view to `out_w` x `out_h` as Pillow's `crop(...).resize(size, BILINEAR)`.
 pub fn resize_bilinear(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage> {
+    resize(src, out_w, out_h, false)
+}
+
+/// [`resize_bilinear`] followed by a horizontal flip (`transpose(FLIP_LEFT_RIGHT)`), at the
+/// cost of the resize alone: the horizontal pass writes its pixels in mirrored order.
+pub fn resize_bilinear_mirrored(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage> {
+    resize(src, out_w, out_h, true)
+}
+
+fn resize(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<RgbImage> {
     if out_w == 0 || out_h == 0 {
         return Err(Error::Input(format!(
             "cannot resize to an empty size {out_w}x{out_h}"
@@ -217,30 +238,31 @@ pub fn resize_bilinear(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbI
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { resize_avx2(src, out_w, out_h) };
+        return unsafe { resize_avx2(src, out_w, out_h, mirror) };
     }
-    resize_portable(src, out_w, out_h)
+    resize_portable(src, out_w, out_h, mirror)
 }
 
 /// The same integer arithmetic with 8-wide 32-bit multiplies.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn resize_avx2(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage> {
-    resize_portable(src, out_w, out_h)
+fn resize_avx2(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<RgbImage> {
+    resize_portable(src, out_w, out_h, mirror)
 }
 
 #[inline(always)]
-fn resize_portable(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage> {
+fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<RgbImage> {
+    // Mirroring needs a horizontal pass; without one, the rows are reversed afterwards.
     let need_h = out_w != src.w;
     let need_v = out_h != src.h;
     let (w, h) = (src.w, src.h);
     let src_row = |y: usize| src.row(y);
     let data = match (need_h, need_v) {
         (false, false) => (0..h).flat_map(|y| src.row(y).iter().copied()).collect(),
-        (true, false) => horizontal(src_row, 0, h, &coeffs(w, out_w)),
+        (true, false) => horizontal(src_row, 0, h, &horizontal_coeffs(w, out_w, mirror)),
         (false, true) => vertical(src_row, w, 0, &coeffs(h, out_h)),
         (true, true) => {
-            let (ch, cv) = (coeffs(w, out_w), coeffs(h, out_h));
+            let (ch, cv) = (horizontal_coeffs(w, out_w, mirror), coeffs(h, out_h));
             // Recent Pillow (13 checked) runs the vertical pass first when the height shrinks more than
             // twice as much as the width; the order changes the intermediate rounding.
             let vertical_first = h > out_h && (h - out_h) as i64 > (w as i64 - out_w as i64) * 2;
@@ -261,7 +283,19 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage
             }
         }
     };
-    RgbImage::new(out_w, out_h, data)
+    let mut out = RgbImage::new(out_w, out_h, data)?;
+    if mirror && !need_h {
+        for y in 0..out_h {
+            bytemuck::cast_slice_mut::<u8, [u8; 3]>(out.row_mut(y)).reverse();
+        }
+    }
+    Ok(out)
+}
+
+/// The horizontal filter from `in_w` to `out_w` pixels, mirrored when asked.
+fn horizontal_coeffs(in_w: usize, out_w: usize, mirror: bool) -> Coeffs {
+    let c = coeffs(in_w, out_w);
+    if mirror { c.mirrored() } else { c }
 }
 
 /// The size torchvision's `Resize(shorter)` gives a `w` x `h` image: the shorter side
