@@ -3,6 +3,10 @@
 //! photos up to twice its size). Exact: each 22-bit weight is split as `hi * 2^11 + lo`
 //! with both halves in 16 bits, so `_mm256_madd_epi16` sums the same integer products the
 //! scalar pass sums, and the rounding, shift and clamp are Pillow's.
+//!
+//! Each 256-bit vector carries two output pixels, one per 128-bit lane, and eight pixels
+//! are packed to bytes and stored together: no lane is spent on a second half of a window
+//! and no branch depends on a window's length.
 
 use std::arch::x86_64::*;
 
@@ -11,47 +15,62 @@ use super::{Coeffs, PRECISION_BITS};
 /// The widest window this pass handles, in pixels.
 pub const MAX_TAPS: usize = 5;
 
-/// Taps 0 and 1 (low lane) and 2 and 3 (high lane) as 16-bit [R R G G B B 0 0].
-const PAIRS: [i8; 32] = [
-    0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1, //
-    6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1,
-];
-/// Tap 4 as 16-bit [R 0 G 0 B 0 0 0].
-const FIFTH: [i8; 16] = [
-    12, -1, -1, -1, 13, -1, -1, -1, 14, -1, -1, -1, -1, -1, -1, -1,
-];
+/// Output pixels per block: four vectors of two.
+const BLOCK: usize = 8;
 
-/// One output pixel's weights in the lanes [`PAIRS`] and [`FIFTH`] produce.
-#[derive(Clone, Copy)]
-#[repr(C, align(32))]
-struct Lanes {
-    hi: [i16; 16],
-    lo: [i16; 16],
-    hi4: [i16; 8],
-    lo4: [i16; 8],
+/// Per lane: taps 0 and 1 as 16-bit [R R G G B B 0 0].
+const TAPS01: [i8; 32] = lanes2([0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1]);
+/// Per lane: taps 2 and 3 alike.
+const TAPS23: [i8; 32] = lanes2([6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1]);
+/// Per lane: tap 4 as 16-bit [R 0 G 0 B 0 0 0].
+const TAP4: [i8; 32] = lanes2([
+    12, -1, -1, -1, 13, -1, -1, -1, 14, -1, -1, -1, -1, -1, -1, -1,
+]);
+/// Per lane: four [R G B 0] pixels to twelve bytes, then four zeros.
+const COMPACT: [i8; 32] = lanes2([0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1]);
+
+/// The same shuffle in both 128-bit lanes.
+const fn lanes2(lane: [i8; 16]) -> [i8; 32] {
+    let mut out = [0i8; 32];
+    let mut i = 0;
+    while i < 16 {
+        out[i] = lane[i];
+        out[i + 16] = lane[i];
+        i += 1;
+    }
+    out
 }
 
-fn lanes(k: &[i32]) -> Lanes {
-    let mut w = [0i32; MAX_TAPS];
-    w[..k.len()].copy_from_slice(k);
-    let hi = w.map(|v| (v >> 11) as i16);
-    let lo = w.map(|v| (v & 0x7ff) as i16);
-    let pairs = |h: [i16; MAX_TAPS]| {
-        let mut out = [0i16; 16];
-        for (half, t) in [(0, 0), (8, 2)] {
-            for c in 0..3 {
-                out[half + 2 * c] = h[t];
-                out[half + 2 * c + 1] = h[t + 1];
+/// The weights one vector multiplies by: the high and low halves for taps 0 and 1, 2 and
+/// 3, and 4, each in the lanes [`TAPS01`], [`TAPS23`] and [`TAP4`] produce, for the pixel
+/// of each 128-bit lane.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Weights([[i16; 16]; 6]);
+
+impl Weights {
+    fn new(low: &[i32], high: &[i32]) -> Weights {
+        let mut out = [[0i16; 16]; 6];
+        for (lane, k) in [low, high].into_iter().enumerate() {
+            let mut w = [0i32; MAX_TAPS];
+            w[..k.len()].copy_from_slice(k);
+            for (half, split) in [(0, 11), (1, 0)] {
+                let h = w.map(|v| {
+                    if split == 11 {
+                        (v >> 11) as i16
+                    } else {
+                        (v & 0x7ff) as i16
+                    }
+                });
+                for c in 0..3 {
+                    let at = lane * 8 + 2 * c;
+                    out[half][at..at + 2].copy_from_slice(&[h[0], h[1]]);
+                    out[2 + half][at..at + 2].copy_from_slice(&[h[2], h[3]]);
+                    out[4 + half][at] = h[4];
+                }
             }
         }
-        out
-    };
-    let fifth = |h: [i16; MAX_TAPS]| [h[4], 0, h[4], 0, h[4], 0, 0, 0];
-    Lanes {
-        hi: pairs(hi),
-        lo: pairs(lo),
-        hi4: fifth(hi),
-        lo4: fifth(lo),
+        Weights(out)
     }
 }
 
@@ -69,55 +88,88 @@ pub unsafe fn horizontal<'a>(
 ) -> Vec<u8> {
     let out_w = c.start.len();
     let stride = out_w * 3;
-    let weights: Vec<Lanes> = (0..out_w)
-        .map(|xx| lanes(&c.weights[xx * c.taps..xx * c.taps + c.len[xx]]))
-        .collect();
     let mut out = vec![0u8; stride * n];
+    if n == 0 {
+        return out;
+    }
+    let row_len = row(first).len();
+    // A block runs in vectors when each of its pixels' 16-byte load stays inside the row.
+    let fits = |xx: usize| c.len[xx] <= MAX_TAPS && c.start[xx] * 3 + 16 <= row_len;
+    let blocks: Vec<Option<[Weights; 4]>> = (0..out_w / BLOCK)
+        .map(|b| {
+            let x0 = b * BLOCK;
+            (x0..x0 + BLOCK).all(fits).then(|| {
+                std::array::from_fn(|j| {
+                    let k = |xx: usize| &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
+                    Weights::new(k(x0 + j), k(x0 + j + 4))
+                })
+            })
+        })
+        .collect();
     // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load reads
-    // 16 bytes inside `src` (checked) or from a 32-byte aligned `Lanes`.
+    // 16 bytes inside `src` (`fits`) or a 32-byte aligned `Weights`, every store writes
+    // inside `o`.
     unsafe {
-        let pairs = _mm256_loadu_si256(PAIRS.as_ptr().cast());
-        let fifth = _mm_loadu_si128(FIFTH.as_ptr().cast());
-        let half = _mm_set1_epi32(1 << (PRECISION_BITS - 1));
+        let taps01 = _mm256_loadu_si256(TAPS01.as_ptr().cast());
+        let taps23 = _mm256_loadu_si256(TAPS23.as_ptr().cast());
+        let tap4 = _mm256_loadu_si256(TAP4.as_ptr().cast());
+        let compact = _mm256_loadu_si256(COMPACT.as_ptr().cast());
+        let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+        let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
         for (t, orow) in out.chunks_exact_mut(stride).enumerate() {
             let src = row(first + t);
-            for (xx, o) in orow.chunks_exact_mut(3).enumerate() {
-                let (start, len) = (c.start[xx] * 3, c.len[xx]);
-                if start + 16 > src.len() || len > MAX_TAPS {
-                    // Near the row's end a 16-byte load would overrun: the scalar rule.
-                    o.copy_from_slice(&c.pixel(src, xx));
+            for (b, block) in blocks.iter().enumerate() {
+                let x0 = b * BLOCK;
+                let o = &mut orow[x0 * 3..(x0 + BLOCK) * 3];
+                let Some(weights) = block else {
+                    for (j, px) in o.chunks_exact_mut(3).enumerate() {
+                        px.copy_from_slice(&c.pixel(src, x0 + j));
+                    }
                     continue;
-                }
-                let w = &weights[xx];
-                let v = _mm_loadu_si128(src.as_ptr().add(start).cast());
-                let p = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(v), pairs);
-                let hi = _mm256_madd_epi16(p, _mm256_load_si256(w.hi.as_ptr().cast()));
-                let lo = _mm256_madd_epi16(p, _mm256_load_si256(w.lo.as_ptr().cast()));
-                let mut hi = _mm_add_epi32(
-                    _mm256_castsi256_si128(hi),
-                    _mm256_extracti128_si256::<1>(hi),
-                );
-                let mut lo = _mm_add_epi32(
-                    _mm256_castsi256_si128(lo),
-                    _mm256_extracti128_si256::<1>(lo),
-                );
-                if len == MAX_TAPS {
-                    let p4 = _mm_shuffle_epi8(v, fifth);
-                    hi = _mm_add_epi32(
-                        hi,
-                        _mm_madd_epi16(p4, _mm_load_si128(w.hi4.as_ptr().cast())),
+                };
+                let mut v = [_mm256_setzero_si256(); 4];
+                for (j, (v, w)) in v.iter_mut().zip(weights).enumerate() {
+                    let at = |xx: usize| {
+                        _mm_loadu_si128(src.as_ptr().add(c.start[xx] * 3).cast::<__m128i>())
+                    };
+                    let p = _mm256_set_m128i(at(x0 + j + 4), at(x0 + j));
+                    let w = |i: usize| _mm256_load_si256(w.0[i].as_ptr().cast());
+                    let p01 = _mm256_shuffle_epi8(p, taps01);
+                    let p23 = _mm256_shuffle_epi8(p, taps23);
+                    let p4 = _mm256_shuffle_epi8(p, tap4);
+                    let hi = _mm256_add_epi32(
+                        _mm256_add_epi32(
+                            _mm256_madd_epi16(p01, w(0)),
+                            _mm256_madd_epi16(p23, w(2)),
+                        ),
+                        _mm256_madd_epi16(p4, w(4)),
                     );
-                    lo = _mm_add_epi32(
-                        lo,
-                        _mm_madd_epi16(p4, _mm_load_si128(w.lo4.as_ptr().cast())),
+                    let lo = _mm256_add_epi32(
+                        _mm256_add_epi32(
+                            _mm256_madd_epi16(p01, w(1)),
+                            _mm256_madd_epi16(p23, w(3)),
+                        ),
+                        _mm256_madd_epi16(p4, w(5)),
                     );
+                    // sum = hi * 2^11 + lo, plus Pillow's half, shifted (clamped when packed).
+                    let sum =
+                        _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<11>(hi), lo), half);
+                    *v = _mm256_srai_epi32::<{ PRECISION_BITS as i32 }>(sum);
                 }
-                // sum = hi * 2^11 + lo, plus Pillow's half, shifted and clamped to 8 bits.
-                let sum = _mm_add_epi32(_mm_add_epi32(_mm_slli_epi32::<11>(hi), lo), half);
-                let v = _mm_srai_epi32::<{ PRECISION_BITS as i32 }>(sum);
-                let bytes = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
-                let rgb = (_mm_cvtsi128_si32(bytes) as u32).to_le_bytes();
-                o.copy_from_slice(&rgb[..3]);
+                // Lanes: [p0 p1 | p4 p5], [p2 p3 | p6 p7] as 16-bit, then p0..p3 | p4..p7 as
+                // [R G B 0] bytes, compacted to 12 bytes a lane and joined to 24.
+                let lo = _mm256_packs_epi32(v[0], v[1]);
+                let hi = _mm256_packs_epi32(v[2], v[3]);
+                let bytes = _mm256_shuffle_epi8(_mm256_packus_epi16(lo, hi), compact);
+                let rgb = _mm256_permutevar8x32_epi32(bytes, join);
+                _mm_storeu_si128(o.as_mut_ptr().cast(), _mm256_castsi256_si128(rgb));
+                _mm_storel_epi64(
+                    o.as_mut_ptr().add(16).cast(),
+                    _mm256_extracti128_si256::<1>(rgb),
+                );
+            }
+            for xx in blocks.len() * BLOCK..out_w {
+                orow[xx * 3..xx * 3 + 3].copy_from_slice(&c.pixel(src, xx));
             }
         }
     }
@@ -146,18 +198,23 @@ mod tests {
             (150, 224),
             (447, 224),
             (7, 5),
+            (405, 203),
+            (90, 81),
             (17, 31),
             (2, 3),
         ] {
             let rows: Vec<Vec<u8>> = (0..5)
                 .map(|_| (0..in_w * 3).map(|_| byte()).collect())
                 .collect();
-            let c = coeffs(in_w, out_w);
-            let row = |y: usize| rows[y].as_slice();
-            // SAFETY: AVX2 checked above.
-            let fast = unsafe { horizontal(row, 0, rows.len(), &c) };
-            let slow = super::super::horizontal_scalar(row, 0, rows.len(), &c);
-            assert_eq!(fast, slow, "{in_w} -> {out_w}");
+            // Mirrored, the windows that end the row (and cannot be loaded 16 bytes at a
+            // time) come first.
+            for c in [coeffs(in_w, out_w), coeffs(in_w, out_w).mirrored()] {
+                let row = |y: usize| rows[y].as_slice();
+                // SAFETY: AVX2 checked above.
+                let fast = unsafe { horizontal(row, 0, rows.len(), &c) };
+                let slow = super::super::horizontal_scalar(row, 0, rows.len(), &c);
+                assert_eq!(fast, slow, "{in_w} -> {out_w}");
+            }
         }
     }
 }
