@@ -143,38 +143,191 @@ impl RowMap {
     }
 }
 
-/// [`row`] with a pixel's three channels interpolated as one vector of four doubles: the
-/// same IEEE operations per channel (no FMA), so the same bytes.
+/// [`row`] with AVX2: four output pixels mapped to the input at once (Pillow's double
+/// arithmetic, lane by lane), then each pixel's three channels interpolated as one vector of
+/// four doubles. The same IEEE operations per value (no FMA), so the same bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     use std::arch::x86_64::*;
     let map = RowMap::new(m, img, y);
     let src = img.as_bytes();
-    let lerp = |a: __m256d, b: __m256d, d: __m256d| {
-        _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
+    let width = out.len() / 3;
+    // Byte offsets are computed in 32-bit lanes.
+    let vector_width = if src.len() < i32::MAX as usize / 2 {
+        width / 4 * 4
+    } else {
+        0
     };
-    for (x, o) in out.chunks_exact_mut(3).enumerate() {
-        let Some((corners, dx, dy)) = map.at(x) else {
+    let (c0, c1, c2) = (
+        _mm256_set1_pd(m[0]),
+        _mm256_set1_pd(map.yc.0),
+        _mm256_set1_pd(m[2]),
+    );
+    let (c3, c4, c5) = (
+        _mm256_set1_pd(m[3]),
+        _mm256_set1_pd(map.yc.1),
+        _mm256_set1_pd(m[5]),
+    );
+    let (last_x, last_y) = (map.last.0 as i32, map.last.1 as i32);
+    let stride = map.stride as i32;
+    for x in (0..vector_width).step_by(4) {
+        // SAFETY: AVX2 is enabled for this function; the transmutes reinterpret 128- and
+        // 256-bit vectors as arrays of the same size.
+        let (inside, [x0, x1, r0, r1], dx, dy) = unsafe {
+            let xc = _mm256_add_pd(
+                _mm256_setr_pd(x as f64, (x + 1) as f64, (x + 2) as f64, (x + 3) as f64),
+                _mm256_set1_pd(0.5),
+            );
+            // (a * xc + b * yc) + c, as RowMap::at.
+            let xin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c0, xc), c1), c2);
+            let yin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c3, xc), c4), c5);
+            let zero = _mm256_setzero_pd();
+            let inside = _mm256_and_pd(
+                _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(xin, zero),
+                    _mm256_cmp_pd::<_CMP_LT_OQ>(xin, _mm256_set1_pd(map.size.0)),
+                ),
+                _mm256_and_pd(
+                    _mm256_cmp_pd::<_CMP_GE_OQ>(yin, zero),
+                    _mm256_cmp_pd::<_CMP_LT_OQ>(yin, _mm256_set1_pd(map.size.1)),
+                ),
+            );
+            let half = _mm256_set1_pd(0.5);
+            let (xs, ys) = (_mm256_sub_pd(xin, half), _mm256_sub_pd(yin, half));
+            // Inside the image xs, ys >= -0.5, where floor is RowMap::at's rule.
+            let (fx, fy) = (_mm256_floor_pd(xs), _mm256_floor_pd(ys));
+            let (ix, iy) = (_mm256_cvttpd_epi32(fx), _mm256_cvttpd_epi32(fy));
+            let one = _mm_set1_epi32(1);
+            let (lx, ly) = (_mm_set1_epi32(last_x), _mm_set1_epi32(last_y));
+            let three = _mm_set1_epi32(3);
+            let s = _mm_set1_epi32(stride);
+            let x0 = _mm_mullo_epi32(
+                _mm_min_epi32(_mm_max_epi32(ix, _mm_setzero_si128()), lx),
+                three,
+            );
+            let x1 = _mm_mullo_epi32(_mm_min_epi32(_mm_add_epi32(ix, one), lx), three);
+            let r0 = _mm_mullo_epi32(_mm_min_epi32(_mm_max_epi32(iy, _mm_setzero_si128()), ly), s);
+            // The row below, or the same row at the bottom edge.
+            let below = _mm_mullo_epi32(_mm_add_epi32(iy, one), s);
+            let r1 = _mm_blendv_epi8(r0, below, _mm_cmplt_epi32(iy, ly));
+            let lanes = |v: __m128i| -> [i32; 4] { std::mem::transmute(v) };
+            let doubles = |v: __m256d| -> [f64; 4] { std::mem::transmute(v) };
+            (
+                _mm256_movemask_pd(inside),
+                [lanes(x0), lanes(x1), lanes(r0), lanes(r1)],
+                doubles(_mm256_sub_pd(xs, fx)),
+                doubles(_mm256_sub_pd(ys, fy)),
+            )
+        };
+        // Shears keep one weight at zero all along the row (dy for shear_x, dx for
+        // shear_y); a + (b - a) * 0 is a exactly, so that half of the work is skipped.
+        let pixels = &mut out[x * 3..x * 3 + 12];
+        let corners = [x0, x1, r0, r1];
+        // SAFETY: AVX2 is enabled for this function.
+        unsafe {
+            match (dx.iter().all(|&d| d == 0.0), dy.iter().all(|&d| d == 0.0)) {
+                (false, false) => group::<true, true>(src, inside, corners, dx, dy, pixels),
+                (false, true) => group::<true, false>(src, inside, corners, dx, dy, pixels),
+                (true, false) => group::<false, true>(src, inside, corners, dx, dy, pixels),
+                (true, true) => group::<false, false>(src, inside, corners, dx, dy, pixels),
+            }
+        }
+    }
+    for x in vector_width..width {
+        let o = &mut out[x * 3..x * 3 + 3];
+        match map.at(x) {
+            // SAFETY: AVX2 is enabled for this function.
+            Some((corners, dx, dy)) => unsafe {
+                lerp_pixel_avx2::<true, true>(src, corners, dx, dy, o)
+            },
+            None => o.fill(0),
+        }
+    }
+}
+
+/// Four pixels of [`row_avx2`]: `inside` has a bit for each pixel inside the image, and
+/// `[x0, x1, r0, r1]` their neighbours' column and row byte offsets.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn group<const DX: bool, const DY: bool>(
+    src: &[u8],
+    inside: i32,
+    [x0, x1, r0, r1]: [[i32; 4]; 4],
+    dx: [f64; 4],
+    dy: [f64; 4],
+    out: &mut [u8],
+) {
+    for j in 0..4 {
+        let o = &mut out[j * 3..j * 3 + 3];
+        if inside & (1 << j) == 0 {
             o.fill(0);
             continue;
-        };
-        // The last corner is the farthest (x1 >= x0, y1 >= y0); the last pixel of the image
-        // has no byte beyond it to load.
-        if corners[3] + 4 > src.len() {
-            sample_pixel(src, corners, dx, dy, o);
-            continue;
         }
-        // Four bytes from each corner (the pixel and one beyond) as doubles.
-        let [a, b, a2, b2] = corners.map(|i| {
-            // SAFETY: i + 4 <= corners[3] + 4 <= src.len(), checked above.
-            let v = unsafe { _mm_loadu_si32(src.as_ptr().add(i)) };
+        // Non-negative: the lanes of pixels inside the image are clamped indices.
+        let at = |r: i32, c: i32| (r + c) as usize;
+        let corners = [
+            at(r0[j], x0[j]),
+            at(r0[j], x1[j]),
+            at(r1[j], x0[j]),
+            at(r1[j], x1[j]),
+        ];
+        // SAFETY: the caller's CPU supports AVX2.
+        unsafe { lerp_pixel_avx2::<DX, DY>(src, corners, dx[j], dy[j], o) };
+    }
+}
+
+/// One pixel's three channels interpolated as one vector of four doubles (inlined into
+/// [`row_avx2`], so that the processor overlaps neighbouring pixels). `DX` and `DY` say
+/// whether the pixel interpolates along x and y; without, the weight must be 0, where
+/// Pillow's `a + (b - a) * 0` is `a` exactly.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn lerp_pixel_avx2<const DX: bool, const DY: bool>(
+    src: &[u8],
+    corners: [usize; 4],
+    dx: f64,
+    dy: f64,
+    o: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    // The last corner is the farthest (x1 >= x0, y1 >= y0); the last pixel of the image
+    // has no byte beyond it to load.
+    if corners[3] + 4 > src.len() {
+        return sample_pixel(src, corners, dx, dy, o);
+    }
+    // SAFETY (all intrinsics): AVX2 is enabled; every load reads 4 bytes at i with
+    // i + 4 <= corners[3] + 4 <= src.len(), checked above.
+    unsafe {
+        // Four bytes from a corner (the pixel and one beyond) as doubles.
+        let load = |i: usize| {
+            let v = _mm_loadu_si32(src.as_ptr().add(i));
             _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v))
-        });
+        };
+        let lerp = |a: __m256d, b: __m256d, d: __m256d| {
+            _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
+        };
         let (dxv, dyv) = (_mm256_set1_pd(dx), _mm256_set1_pd(dy));
-        let (v1, v2) = (lerp(a, b, dxv), lerp(a2, b2, dxv));
-        // v1 + (v2 - v1) * 0 is v1 exactly, as the scalar rule's dy == 0 case gives.
-        let v = _mm256_cvttpd_epi32(lerp(v1, v2, dyv));
+        let along_x = |left: usize, right: usize| {
+            if DX {
+                lerp(load(left), load(right), dxv)
+            } else {
+                load(left)
+            }
+        };
+        let v1 = along_x(corners[0], corners[1]);
+        let v = if DY {
+            lerp(v1, along_x(corners[2], corners[3]), dyv)
+        } else {
+            v1
+        };
+        let v = _mm256_cvttpd_epi32(v);
         let bytes = _mm_packus_epi16(_mm_packs_epi32(v, v), v);
         let rgb = (_mm_cvtsi128_si32(bytes) as u32).to_le_bytes();
         o.copy_from_slice(&rgb[..3]);
