@@ -208,7 +208,8 @@ impl std::str::FromStr for Operator {
 /// (tables, statistics, matrices) is computed here, once.
 #[derive(Clone, Debug)]
 pub enum PreparedOp {
-    /// A per-channel lookup table: autocontrast, equalize, posterize, solarize.
+    /// A per-channel lookup table: autocontrast, equalize, posterize, solarize, contrast
+    /// and brightness.
     Lut(Box<[[u8; 256]; 3]>),
     /// An exact copy (rotation by a multiple of 360 degrees).
     Identity,
@@ -216,7 +217,8 @@ pub enum PreparedOp {
     Transpose(affine::Transpose),
     /// An affine map from output pixel centres to input points, sampled bilinearly.
     Affine([f64; 6]),
-    /// An `ImageEnhance` blend between a degenerate image and the source.
+    /// An `ImageEnhance` blend with a degenerate image that varies per pixel: color and
+    /// sharpness (contrast and brightness blend with a flat image: tables).
     Enhance(enhance::Blend),
 }
 
@@ -235,8 +237,11 @@ impl PreparedOp {
             | Operator::TranslateX
             | Operator::TranslateY => geometry(op, param, img.width(), img.height()),
             Operator::Color => PreparedOp::Enhance(enhance::Blend::color(param)),
-            Operator::Contrast => PreparedOp::Enhance(enhance::Blend::contrast(param, img)),
-            Operator::Brightness => PreparedOp::Enhance(enhance::Blend::brightness(param)),
+            Operator::Contrast => PreparedOp::Lut(Box::new(enhance::flat_tables(
+                enhance::mean_luma(img),
+                param,
+            ))),
+            Operator::Brightness => PreparedOp::Lut(Box::new(enhance::flat_tables(0, param))),
             Operator::Sharpness => PreparedOp::Enhance(enhance::Blend::sharpness(param, img)),
         })
     }
