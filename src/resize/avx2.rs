@@ -93,12 +93,14 @@ pub unsafe fn horizontal<'a>(
         return out;
     }
     let row_len = row(first).len();
-    // A block runs in vectors when each of its pixels' 16-byte load stays inside the row.
-    let fits = |xx: usize| c.len[xx] <= MAX_TAPS && c.start[xx] * 3 + 16 <= row_len;
+    // Windows whose 16-byte load would run past the row's end read a zero-padded copy of
+    // the row's last bytes instead (`tail`, from byte `tail_at`).
+    let tail_at = row_len.saturating_sub(32);
+    let mut tail = [0u8; 48];
     let blocks: Vec<Option<[Weights; 4]>> = (0..out_w / BLOCK)
         .map(|b| {
             let x0 = b * BLOCK;
-            (x0..x0 + BLOCK).all(fits).then(|| {
+            (x0..x0 + BLOCK).all(|xx| c.len[xx] <= MAX_TAPS).then(|| {
                 std::array::from_fn(|j| {
                     let k = |xx: usize| &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
                     Weights::new(k(x0 + j), k(x0 + j + 4))
@@ -107,8 +109,9 @@ pub unsafe fn horizontal<'a>(
         })
         .collect();
     // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load reads
-    // 16 bytes inside `src` (`fits`) or a 32-byte aligned `Weights`, every store writes
-    // inside `o`.
+    // 16 bytes inside `src`, inside `tail` (a window starting past `row_len - 16` starts
+    // past `tail_at` and before `row_len`, and `tail` holds 16 bytes beyond that), or a
+    // 32-byte aligned `Weights`; every store writes inside `o`.
     unsafe {
         let taps01 = _mm256_loadu_si256(TAPS01.as_ptr().cast());
         let taps23 = _mm256_loadu_si256(TAPS23.as_ptr().cast());
@@ -118,6 +121,7 @@ pub unsafe fn horizontal<'a>(
         let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
         for (t, orow) in out.chunks_exact_mut(stride).enumerate() {
             let src = row(first + t);
+            tail[..row_len - tail_at].copy_from_slice(&src[tail_at..]);
             for (b, block) in blocks.iter().enumerate() {
                 let x0 = b * BLOCK;
                 let o = &mut orow[x0 * 3..(x0 + BLOCK) * 3];
@@ -130,7 +134,13 @@ pub unsafe fn horizontal<'a>(
                 let mut v = [_mm256_setzero_si256(); 4];
                 for (j, (v, w)) in v.iter_mut().zip(weights).enumerate() {
                     let at = |xx: usize| {
-                        _mm_loadu_si128(src.as_ptr().add(c.start[xx] * 3).cast::<__m128i>())
+                        let i = c.start[xx] * 3;
+                        let p = if i + 16 <= row_len {
+                            src.as_ptr().add(i)
+                        } else {
+                            tail.as_ptr().add(i - tail_at)
+                        };
+                        _mm_loadu_si128(p.cast::<__m128i>())
                     };
                     let p = _mm256_set_m128i(at(x0 + j + 4), at(x0 + j));
                     let w = |i: usize| _mm256_load_si256(w.0[i].as_ptr().cast());
