@@ -74,66 +74,62 @@ impl Weights {
     }
 }
 
-/// [`super::horizontal`] for windows of at most [`MAX_TAPS`] pixels (`c.taps` may be more,
-/// but no window's length).
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[target_feature(enable = "avx2")]
-pub unsafe fn horizontal<'a>(
-    row: impl Fn(usize) -> &'a [u8],
-    first: usize,
-    n: usize,
-    c: &Coeffs,
-) -> Vec<u8> {
-    let out_w = c.start.len();
-    let stride = out_w * 3;
-    let mut out = vec![0u8; stride * n];
-    if n == 0 {
-        return out;
-    }
-    let row_len = row(first).len();
-    // Windows whose 16-byte load would run past the row's end read a zero-padded copy of
-    // the row's last bytes instead (`tail`, from byte `tail_at`).
-    let tail_at = row_len.saturating_sub(32);
-    let mut tail = [0u8; 48];
-    let blocks: Vec<Option<[Weights; 4]>> = (0..out_w / BLOCK)
-        .map(|b| {
-            let x0 = b * BLOCK;
-            (x0..x0 + BLOCK).all(|xx| c.len[xx] <= MAX_TAPS).then(|| {
-                std::array::from_fn(|j| {
-                    let k = |xx: usize| &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
-                    Weights::new(k(x0 + j), k(x0 + j + 4))
-                })
-            })
-        })
-        .collect();
-    // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load reads
-    // 16 bytes inside `src`, inside `tail` (a window starting past `row_len - 16` starts
-    // past `tail_at` and before `row_len`, and `tail` holds 16 bytes beyond that), or a
-    // 32-byte aligned `Weights`; every store writes inside `o`.
-    unsafe {
-        let taps01 = _mm256_loadu_si256(TAPS01.as_ptr().cast());
-        let taps23 = _mm256_loadu_si256(TAPS23.as_ptr().cast());
-        let tap4 = _mm256_loadu_si256(TAP4.as_ptr().cast());
-        let compact = _mm256_loadu_si256(COMPACT.as_ptr().cast());
-        let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
-        let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
-        for (t, orow) in out.chunks_exact_mut(stride).enumerate() {
-            let src = row(first + t);
-            if t + 2 < n {
-                prefetch(row(first + t + 2));
-            }
-            tail[..row_len - tail_at].copy_from_slice(&src[tail_at..]);
-            for (b, block) in blocks.iter().enumerate() {
+/// The horizontal pass of one filter whose windows are at most [`MAX_TAPS`] pixels long
+/// (`c.taps` may be more, but no window's length), with every block's weights laid out
+/// for the vectors once.
+pub struct Horizontal<'c> {
+    c: &'c Coeffs,
+    blocks: Vec<[Weights; 4]>,
+    /// Bytes in a source row.
+    row_len: usize,
+}
+
+impl<'c> Horizontal<'c> {
+    /// The pass of `c` over rows of `row_len` bytes.
+    pub fn new(c: &'c Coeffs, row_len: usize) -> Self {
+        let blocks = (0..c.start.len() / BLOCK)
+            .map(|b| {
                 let x0 = b * BLOCK;
-                let o = &mut orow[x0 * 3..(x0 + BLOCK) * 3];
-                let Some(weights) = block else {
-                    for (j, px) in o.chunks_exact_mut(3).enumerate() {
-                        px.copy_from_slice(&c.pixel(src, x0 + j));
-                    }
-                    continue;
-                };
+                std::array::from_fn(|j| Weights::new(c.window(x0 + j).1, c.window(x0 + j + 4).1))
+            })
+            .collect();
+        Horizontal { c, blocks, row_len }
+    }
+
+    /// Resamples `src` (`row_len` bytes) into `out`, prefetching `ahead`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn row(&self, src: &[u8], ahead: Option<&[u8]>, out: &mut [u8]) {
+        let (c, row_len) = (self.c, self.row_len);
+        assert_eq!(
+            src.len(),
+            row_len,
+            "source rows of one pass have one length"
+        );
+        if let Some(ahead) = ahead {
+            prefetch(ahead);
+        }
+        // Windows whose 16-byte load would run past the row's end read a zero-padded copy
+        // of the row's last bytes instead (`tail`, from byte `tail_at`).
+        let tail_at = row_len.saturating_sub(32);
+        let mut tail = [0u8; 48];
+        tail[..row_len - tail_at].copy_from_slice(&src[tail_at..]);
+        // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load
+        // reads 16 bytes inside `src`, inside `tail` (a window starting past `row_len - 16`
+        // starts past `tail_at` and before `row_len`, and `tail` holds 16 bytes beyond
+        // that), or a 32-byte aligned `Weights`; every store writes inside `o`.
+        unsafe {
+            let taps01 = _mm256_loadu_si256(TAPS01.as_ptr().cast());
+            let taps23 = _mm256_loadu_si256(TAPS23.as_ptr().cast());
+            let tap4 = _mm256_loadu_si256(TAP4.as_ptr().cast());
+            let compact = _mm256_loadu_si256(COMPACT.as_ptr().cast());
+            let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+            let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+            for (b, weights) in self.blocks.iter().enumerate() {
+                let x0 = b * BLOCK;
+                let o = &mut out[x0 * 3..(x0 + BLOCK) * 3];
                 let mut v = [_mm256_setzero_si256(); 4];
                 for (j, (v, w)) in v.iter_mut().zip(weights).enumerate() {
                     let at = |xx: usize| {
@@ -181,12 +177,11 @@ pub unsafe fn horizontal<'a>(
                     _mm256_extracti128_si256::<1>(rgb),
                 );
             }
-            for xx in blocks.len() * BLOCK..out_w {
-                orow[xx * 3..xx * 3 + 3].copy_from_slice(&c.pixel(src, xx));
-            }
+        }
+        for xx in self.blocks.len() * BLOCK..c.start.len() {
+            out[xx * 3..xx * 3 + 3].copy_from_slice(&c.pixel(src, xx));
         }
     }
-    out
 }
 
 /// Asks the processor to start loading `bytes` into the cache. Source rows come from main
@@ -207,7 +202,7 @@ mod tests {
     use super::*;
 
     /// Every window length and position, odd widths and rows that end right after a
-    /// window: the same bytes as the scalar pass.
+    /// window: the same bytes as the scalar rule.
     #[test]
     fn equals_the_scalar_pass() {
         if !std::arch::is_x86_feature_detected!("avx2") {
@@ -234,11 +229,14 @@ mod tests {
             // Mirrored, the windows that end the row (and cannot be loaded 16 bytes at a
             // time) come first.
             for c in [coeffs(in_w, out_w), coeffs(in_w, out_w).mirrored()] {
-                let row = |y: usize| rows[y].as_slice();
-                // SAFETY: AVX2 checked above.
-                let fast = unsafe { horizontal(row, 0, rows.len(), &c) };
-                let slow = super::super::horizontal_scalar(row, 0, rows.len(), &c);
-                assert_eq!(fast, slow, "{in_w} -> {out_w}");
+                let pass = Horizontal::new(&c, in_w * 3);
+                for row in &rows {
+                    let mut fast = vec![0u8; out_w * 3];
+                    // SAFETY: AVX2 checked above.
+                    unsafe { pass.row(row, None, &mut fast) };
+                    let slow: Vec<u8> = (0..out_w).flat_map(|xx| c.pixel(row, xx)).collect();
+                    assert_eq!(fast, slow, "{in_w} -> {out_w}");
+                }
             }
         }
     }

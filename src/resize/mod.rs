@@ -134,88 +134,71 @@ impl<'a> View<'a> {
     }
 }
 
-/// Horizontal pass: resamples rows `first..first + n` of `row(y)` to `c.start.len()` pixels,
-/// with vector shuffles and multiply-adds where the CPU has AVX2 and windows are short.
-#[inline(always)]
-fn horizontal<'a>(row: impl Fn(usize) -> &'a [u8], first: usize, n: usize, c: &Coeffs) -> Vec<u8> {
+/// The horizontal pass of one filter, prepared once and then run row by row: vector
+/// shuffles and multiply-adds where the CPU has AVX2 and windows are short, else plain
+/// integer code.
+enum Horizontal<'c> {
     #[cfg(target_arch = "x86_64")]
-    if c.len.iter().all(|&l| l <= avx2::MAX_TAPS) && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { avx2::horizontal(row, first, n, c) };
-    }
-    horizontal_scalar(row, first, n, c)
+    Avx2(avx2::Horizontal<'c>),
+    Scalar(&'c Coeffs),
 }
 
-/// [`horizontal`] in plain integer code.
-#[inline(always)]
-fn horizontal_scalar<'a>(
-    row: impl Fn(usize) -> &'a [u8],
-    first: usize,
-    n: usize,
-    c: &Coeffs,
-) -> Vec<u8> {
-    const ROWS: usize = 4;
-    let out_w = c.start.len();
-    let stride = out_w * 3;
-    let mut out = vec![0u8; stride * n];
-    let mut ty = 0;
-    // Four rows share every output pixel's window and weights: one pass over the weights
-    // feeds twelve independent sums.
-    while ty + ROWS <= n {
-        let src: [&[u8]; ROWS] = std::array::from_fn(|r| row(first + ty + r));
-        let block = &mut out[ty * stride..(ty + ROWS) * stride];
-        for xx in 0..out_w {
-            let k = &c.weights[xx * c.taps..xx * c.taps + c.len[xx]];
-            let (lo, hi) = (c.start[xx] * 3, (c.start[xx] + k.len()) * 3);
-            let windows: [&[u8]; ROWS] = std::array::from_fn(|r| &src[r][lo..hi]);
-            let mut ss = [[1i32 << (PRECISION_BITS - 1); 3]; ROWS];
-            for (t, &w) in k.iter().enumerate() {
-                for r in 0..ROWS {
-                    let p = &windows[r][t * 3..t * 3 + 3];
-                    ss[r][0] += p[0] as i32 * w;
-                    ss[r][1] += p[1] as i32 * w;
-                    ss[r][2] += p[2] as i32 * w;
+impl<'c> Horizontal<'c> {
+    /// The pass of `c` over rows of `row_len` bytes.
+    fn new(c: &'c Coeffs, row_len: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if c.len.iter().all(|&l| l <= avx2::MAX_TAPS) && std::arch::is_x86_feature_detected!("avx2")
+        {
+            return Horizontal::Avx2(avx2::Horizontal::new(c, row_len));
+        }
+        Horizontal::Scalar(c)
+    }
+
+    /// Resamples `src` into `out`; `ahead`, a row to come, is fetched into the cache
+    /// meanwhile.
+    #[inline(always)]
+    fn row(&self, src: &[u8], ahead: Option<&[u8]>, out: &mut [u8]) {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `new` chose this variant on a CPU with AVX2.
+            Horizontal::Avx2(h) => unsafe { h.row(src, ahead, out) },
+            Horizontal::Scalar(c) => {
+                for (xx, o) in out.chunks_exact_mut(3).enumerate() {
+                    o.copy_from_slice(&c.pixel(src, xx));
                 }
             }
-            for (r, s) in ss.iter().enumerate() {
-                block[r * stride + xx * 3..r * stride + xx * 3 + 3].copy_from_slice(&s.map(clip8));
-            }
-        }
-        ty += ROWS;
-    }
-    for (t, orow) in out[ty * stride..].chunks_exact_mut(stride).enumerate() {
-        let srow = row(first + ty + t);
-        for (xx, o) in orow.chunks_exact_mut(3).enumerate() {
-            o.copy_from_slice(&c.pixel(srow, xx));
         }
     }
-    out
 }
 
-/// Vertical pass: output row `yy` mixes rows `c.start[yy] - offset ..` of `row(y)`.
+/// One output row of the vertical pass: the window's input `rows` mixed with weights `k`,
+/// through the accumulator `acc` (one `i32` per byte of the row).
 #[inline(always)]
-fn vertical<'a>(
-    row: impl Fn(usize) -> &'a [u8],
-    width: usize,
-    offset: usize,
-    c: &Coeffs,
-) -> Vec<u8> {
-    let out_h = c.start.len();
-    let mut out = vec![0u8; width * out_h * 3];
-    let mut acc = vec![0i32; width * 3];
-    for (yy, orow) in out.chunks_exact_mut(width * 3).enumerate() {
-        acc.fill(1 << (PRECISION_BITS - 1));
-        let k = &c.weights[yy * c.taps..yy * c.taps + c.len[yy]];
-        for (y, &w) in k.iter().enumerate() {
-            for (a, &v) in acc.iter_mut().zip(row(c.start[yy] - offset + y)) {
-                *a += v as i32 * w;
-            }
-        }
-        for (o, &a) in orow.iter_mut().zip(&acc) {
-            *o = clip8(a);
+fn vertical_row<'a>(
+    rows: impl Iterator<Item = &'a [u8]>,
+    k: &[i32],
+    acc: &mut [i32],
+    out: &mut [u8],
+) {
+    acc.fill(1 << (PRECISION_BITS - 1));
+    for (src, &w) in rows.zip(k) {
+        for (a, &v) in acc.iter_mut().zip(src) {
+            *a += v as i32 * w;
         }
     }
-    out
+    for (o, &a) in out.iter_mut().zip(acc.iter()) {
+        *o = clip8(a);
+    }
+}
+
+impl Coeffs {
+    /// The window of output `i`: its first input index and weights.
+    fn window(&self, i: usize) -> (usize, &[i32]) {
+        (
+            self.start[i],
+            &self.weights[i * self.taps..i * self.taps + self.len[i]],
+        )
+    }
 }
 
 /// Resizes the view to `out_w` x `out_h` as Pillow's `crop(...).resize(size, BILINEAR)`.
@@ -256,33 +239,73 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
     let need_h = out_w != src.w;
     let need_v = out_h != src.h;
     let (w, h) = (src.w, src.h);
-    let src_row = |y: usize| src.row(y);
-    let data = match (need_h, need_v) {
-        (false, false) => (0..h).flat_map(|y| src.row(y).iter().copied()).collect(),
-        (true, false) => horizontal(src_row, 0, h, &horizontal_coeffs(w, out_w, mirror)),
-        (false, true) => vertical(src_row, w, 0, &coeffs(h, out_h)),
+    let stride = out_w * 3;
+    let mut data = vec![0u8; stride * out_h];
+    let rows = data.chunks_exact_mut(stride);
+    match (need_h, need_v) {
+        (false, false) => {
+            for (y, o) in rows.enumerate() {
+                o.copy_from_slice(src.row(y));
+            }
+        }
+        (true, false) => {
+            let ch = horizontal_coeffs(w, out_w, mirror);
+            let pass = Horizontal::new(&ch, w * 3);
+            for (y, o) in rows.enumerate() {
+                pass.row(src.row(y), (y + 2 < h).then(|| src.row(y + 2)), o);
+            }
+        }
+        (false, true) => {
+            let cv = coeffs(h, out_h);
+            let mut acc = vec![0i32; stride];
+            for (yy, o) in rows.enumerate() {
+                let (first, k) = cv.window(yy);
+                vertical_row((first..first + k.len()).map(|y| src.row(y)), k, &mut acc, o);
+            }
+        }
         (true, true) => {
             let (ch, cv) = (horizontal_coeffs(w, out_w, mirror), coeffs(h, out_h));
+            let pass = Horizontal::new(&ch, w * 3);
             // Recent Pillow (13 checked) runs the vertical pass first when the height shrinks more than
             // twice as much as the width; the order changes the intermediate rounding.
             let vertical_first = h > out_h && (h - out_h) as i64 > (w as i64 - out_w as i64) * 2;
             if vertical_first {
-                let tmp = vertical(src_row, w, 0, &cv);
-                horizontal(|y| &tmp[y * w * 3..(y + 1) * w * 3], 0, out_h, &ch)
+                // Each output row: the vertical pass's row at the source width, resampled.
+                let mut tmp = vec![0u8; w * 3];
+                let mut acc = vec![0i32; w * 3];
+                for (yy, o) in rows.enumerate() {
+                    let (first, k) = cv.window(yy);
+                    let window = (first..first + k.len()).map(|y| src.row(y));
+                    vertical_row(window, k, &mut acc, &mut tmp);
+                    pass.row(&tmp, None, o);
+                }
             } else {
-                // Only the rows the vertical pass reads go through the horizontal pass.
-                let first = cv.start[0];
-                let last = cv.start[out_h - 1] + cv.len[out_h - 1];
-                let tmp = horizontal(src_row, first, last - first, &ch);
-                vertical(
-                    |y| &tmp[y * out_w * 3..(y + 1) * out_w * 3],
-                    out_w,
-                    first,
-                    &cv,
-                )
+                // The horizontal pass resamples each source row once, when the first
+                // vertical window reaches it, into a ring of `cv.taps` rows (no window is
+                // longer): the intermediate image never leaves the cache.
+                let slots = cv.taps;
+                let mut ring = vec![0u8; slots * stride];
+                let mut acc = vec![0i32; stride];
+                let mut next = 0;
+                for (yy, o) in rows.enumerate() {
+                    let (first, k) = cv.window(yy);
+                    next = next.max(first);
+                    while next < first + k.len() {
+                        let slot = &mut ring[next % slots * stride..][..stride];
+                        pass.row(
+                            src.row(next),
+                            (next + 2 < h).then(|| src.row(next + 2)),
+                            slot,
+                        );
+                        next += 1;
+                    }
+                    let window =
+                        (first..first + k.len()).map(|y| &ring[y % slots * stride..][..stride]);
+                    vertical_row(window, k, &mut acc, o);
+                }
             }
         }
-    };
+    }
     let mut out = RgbImage::new(out_w, out_h, data)?;
     if mirror && !need_h {
         for y in 0..out_h {
