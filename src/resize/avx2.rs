@@ -184,6 +184,57 @@ impl<'c> Horizontal<'c> {
     }
 }
 
+/// Windows up to this many rows long take [`vertical_row`]'s sums in registers.
+pub const MAX_ROWS: usize = 8;
+
+/// One output row of the vertical pass, 32 bytes at a time with their sums held in
+/// registers across the window's rows (`rows`, at most [`MAX_ROWS`], weighted by `k`).
+/// The same integer products, rounding, shift and clamp as the portable pass.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2")]
+pub unsafe fn vertical_row(rows: &[&[u8]], k: &[i32], out: &mut [u8]) {
+    let n = out.len();
+    assert!(
+        rows.iter().all(|r| r.len() >= n),
+        "window rows cover the output row"
+    );
+    let mut i = 0;
+    // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load reads
+    // 8 bytes at i + 8q + 8 <= i + 32 <= n <= the row's length, every store writes 32
+    // bytes at i + 32 <= n.
+    unsafe {
+        let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+        let order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        while i + 32 <= n {
+            let mut acc = [half; 4];
+            for (src, &w) in rows.iter().zip(k) {
+                let w = _mm256_set1_epi32(w);
+                for (q, acc) in acc.iter_mut().enumerate() {
+                    let bytes = _mm_loadl_epi64(src.as_ptr().add(i + 8 * q).cast());
+                    let v = _mm256_mullo_epi32(_mm256_cvtepu8_epi32(bytes), w);
+                    *acc = _mm256_add_epi32(*acc, v);
+                }
+            }
+            let [a, b, c, d] = acc.map(|v| _mm256_srai_epi32::<{ PRECISION_BITS as i32 }>(v));
+            // Packing works within 128-bit lanes: the eight 4-byte groups come out in the
+            // order 0 2 4 6 1 3 5 7, which one permutation restores.
+            let bytes = _mm256_packus_epi16(_mm256_packs_epi32(a, b), _mm256_packs_epi32(c, d));
+            let bytes = _mm256_permutevar8x32_epi32(bytes, order);
+            _mm256_storeu_si256(out.as_mut_ptr().add(i).cast(), bytes);
+            i += 32;
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate().skip(i) {
+        let sum = rows
+            .iter()
+            .zip(k)
+            .fold(1 << (PRECISION_BITS - 1), |s, (r, &w)| s + r[j] as i32 * w);
+        *o = super::clip8(sum);
+    }
+}
+
 /// Asks the processor to start loading `bytes` into the cache. Source rows come from main
 /// memory (each sample crops a different photo), and one row's thousand-odd bytes end
 /// before the hardware prefetcher has caught on; the pass asks two rows ahead.
@@ -236,6 +287,42 @@ mod tests {
                     unsafe { pass.row(row, None, &mut fast) };
                     let slow: Vec<u8> = (0..out_w).flat_map(|xx| c.pixel(row, xx)).collect();
                     assert_eq!(fast, slow, "{in_w} -> {out_w}");
+                }
+            }
+        }
+    }
+
+    /// The vertical pass's rows with the sums in registers: the portable pass's bytes for
+    /// every window of shrinking and growing filters, at row widths around the 32-byte
+    /// step.
+    #[test]
+    fn vertical_rows_equal_the_portable_pass() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("SKIPPED resize::avx2::vertical_rows_equal_the_portable_pass: no AVX2");
+            return;
+        }
+        let mut next = crate::test_rng::xorshift64(0x5eed_1234);
+        for width in [1, 31, 32, 33, 96, 672, 700] {
+            let rows: Vec<Vec<u8>> = (0..40)
+                .map(|_| (0..width).map(|_| (next() >> 56) as u8).collect())
+                .collect();
+            for (in_h, out_h) in [(40, 17), (40, 23), (20, 40), (30, 29)] {
+                let c = coeffs(in_h, out_h);
+                for yy in 0..out_h {
+                    let (first, k) = c.window(yy);
+                    if k.len() > MAX_ROWS {
+                        continue;
+                    }
+                    let window: Vec<&[u8]> = rows[first..first + k.len()]
+                        .iter()
+                        .map(|r| r.as_slice())
+                        .collect();
+                    let (mut fast, mut slow) = (vec![0u8; width], vec![0u8; width]);
+                    // SAFETY: AVX2 checked above.
+                    unsafe { vertical_row(&window, k, &mut fast) };
+                    let mut acc = vec![0i32; width];
+                    super::super::vertical_row(window.iter().copied(), k, &mut acc, &mut slow);
+                    assert_eq!(fast, slow, "width {width}, {in_h} -> {out_h}, row {yy}");
                 }
             }
         }

@@ -171,6 +171,31 @@ impl<'c> Horizontal<'c> {
     }
 }
 
+/// One output row of the vertical pass, with the sums in registers (AVX2, when `simd`
+/// says the CPU has it, and windows of at most [`avx2::MAX_ROWS`] rows) or through
+/// [`vertical_row`].
+#[inline(always)]
+fn vertical_window<'a>(
+    simd: bool,
+    rows: impl Iterator<Item = &'a [u8]>,
+    k: &[i32],
+    acc: &mut [i32],
+    out: &mut [u8],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if simd && k.len() <= avx2::MAX_ROWS {
+        let mut window: [&[u8]; avx2::MAX_ROWS] = [&[]; avx2::MAX_ROWS];
+        for (slot, row) in window.iter_mut().zip(rows) {
+            *slot = row;
+        }
+        // SAFETY: `simd` is set only where the CPU has AVX2.
+        return unsafe { avx2::vertical_row(&window[..k.len()], k, out) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = simd;
+    vertical_row(rows, k, acc, out)
+}
+
 /// One output row of the vertical pass: the window's input `rows` mixed with weights `k`,
 /// through the accumulator `acc` (one `i32` per byte of the row).
 #[inline(always)]
@@ -241,6 +266,10 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
     let (w, h) = (src.w, src.h);
     let stride = out_w * 3;
     let mut data = vec![0u8; stride * out_h];
+    #[cfg(target_arch = "x86_64")]
+    let simd = std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    let simd = false;
     let rows = data.chunks_exact_mut(stride);
     match (need_h, need_v) {
         (false, false) => {
@@ -260,7 +289,8 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
             let mut acc = vec![0i32; stride];
             for (yy, o) in rows.enumerate() {
                 let (first, k) = cv.window(yy);
-                vertical_row((first..first + k.len()).map(|y| src.row(y)), k, &mut acc, o);
+                let window = (first..first + k.len()).map(|y| src.row(y));
+                vertical_window(simd, window, k, &mut acc, o);
             }
         }
         (true, true) => {
@@ -276,7 +306,7 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
                 for (yy, o) in rows.enumerate() {
                     let (first, k) = cv.window(yy);
                     let window = (first..first + k.len()).map(|y| src.row(y));
-                    vertical_row(window, k, &mut acc, &mut tmp);
+                    vertical_window(simd, window, k, &mut acc, &mut tmp);
                     pass.row(&tmp, None, o);
                 }
             } else {
@@ -301,7 +331,7 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
                     }
                     let window =
                         (first..first + k.len()).map(|y| &ring[y % slots * stride..][..stride]);
-                    vertical_row(window, k, &mut acc, o);
+                    vertical_window(simd, window, k, &mut acc, o);
                 }
             }
         }
