@@ -49,19 +49,14 @@ const fn lanes2(lane: [i8; 16]) -> [i8; 32] {
 struct Weights([[i16; 16]; 6]);
 
 impl Weights {
-    fn new(low: &[i32], high: &[i32]) -> Weights {
+    /// The weights of the pixels in the low and the high lane, `[low, high]`.
+    fn new(pixels: [&[i32]; 2]) -> Weights {
         let mut out = [[0i16; 16]; 6];
-        for (lane, k) in [low, high].into_iter().enumerate() {
+        for (lane, k) in pixels.into_iter().enumerate() {
             let mut w = [0i32; MAX_TAPS];
             w[..k.len()].copy_from_slice(k);
-            for (half, split) in [(0, 11), (1, 0)] {
-                let h = w.map(|v| {
-                    if split == 11 {
-                        (v >> 11) as i16
-                    } else {
-                        (v & 0x7ff) as i16
-                    }
-                });
+            let halves = [w.map(|v| (v >> 11) as i16), w.map(|v| (v & 0x7ff) as i16)];
+            for (half, h) in halves.iter().enumerate() {
                 for c in 0..3 {
                     let at = lane * 8 + 2 * c;
                     out[half][at..at + 2].copy_from_slice(&[h[0], h[1]]);
@@ -90,7 +85,7 @@ impl<'c> Horizontal<'c> {
         let blocks = (0..c.start.len() / BLOCK)
             .map(|b| {
                 let x0 = b * BLOCK;
-                std::array::from_fn(|j| Weights::new(c.window(x0 + j).1, c.window(x0 + j + 4).1))
+                std::array::from_fn(|j| Weights::new([c.window(x0 + j).1, c.window(x0 + j + 4).1]))
             })
             .collect();
         Horizontal { c, blocks, row_len }

@@ -64,6 +64,14 @@ fn coeffs(in_size: usize, out_size: usize) -> Coeffs {
 }
 
 impl Coeffs {
+    /// The window of output `i`: its first input index and weights.
+    fn window(&self, i: usize) -> (usize, &[i32]) {
+        (
+            self.start[i],
+            &self.weights[i * self.taps..i * self.taps + self.len[i]],
+        )
+    }
+
     /// The same filter with the output order reversed: output `i` takes the window and
     /// weights of output `n - 1 - i`, which mirrors the result without touching a pixel.
     fn mirrored(mut self) -> Coeffs {
@@ -78,8 +86,8 @@ impl Coeffs {
     /// Output pixel `xx` of one source row, one window at a time.
     #[inline(always)]
     fn pixel(&self, src: &[u8], xx: usize) -> [u8; 3] {
-        let k = &self.weights[xx * self.taps..xx * self.taps + self.len[xx]];
-        let window = &src[self.start[xx] * 3..(self.start[xx] + k.len()) * 3];
+        let (start, k) = self.window(xx);
+        let window = &src[start * 3..(start + k.len()) * 3];
         let mut ss = [1i32 << (PRECISION_BITS - 1); 3];
         for (p, &w) in window.chunks_exact(3).zip(k) {
             ss[0] += p[0] as i32 * w;
@@ -144,13 +152,14 @@ enum Horizontal<'c> {
 }
 
 impl<'c> Horizontal<'c> {
-    /// The pass of `c` over rows of `row_len` bytes.
-    fn new(c: &'c Coeffs, row_len: usize) -> Self {
+    /// The pass of `c` over rows of `row_len` bytes; `simd` says the CPU has AVX2.
+    fn new(c: &'c Coeffs, row_len: usize, simd: bool) -> Self {
         #[cfg(target_arch = "x86_64")]
-        if c.len.iter().all(|&l| l <= avx2::MAX_TAPS) && std::arch::is_x86_feature_detected!("avx2")
-        {
+        if simd && c.len.iter().all(|&l| l <= avx2::MAX_TAPS) {
             return Horizontal::Avx2(avx2::Horizontal::new(c, row_len));
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (simd, row_len);
         Horizontal::Scalar(c)
     }
 
@@ -160,7 +169,7 @@ impl<'c> Horizontal<'c> {
     fn row(&self, src: &[u8], ahead: Option<&[u8]>, out: &mut [u8]) {
         match self {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `new` chose this variant on a CPU with AVX2.
+            // SAFETY: `new` chose this variant where the caller said the CPU has AVX2.
             Horizontal::Avx2(h) => unsafe { h.row(src, ahead, out) },
             Horizontal::Scalar(c) => {
                 for (xx, o) in out.chunks_exact_mut(3).enumerate() {
@@ -216,16 +225,6 @@ fn vertical_row<'a>(
     }
 }
 
-impl Coeffs {
-    /// The window of output `i`: its first input index and weights.
-    fn window(&self, i: usize) -> (usize, &[i32]) {
-        (
-            self.start[i],
-            &self.weights[i * self.taps..i * self.taps + self.len[i]],
-        )
-    }
-}
-
 /// Resizes the view to `out_w` x `out_h` as Pillow's `crop(...).resize(size, BILINEAR)`.
 pub fn resize_bilinear(src: View<'_>, out_w: usize, out_h: usize) -> Result<RgbImage> {
     resize(src, out_w, out_h, false)
@@ -248,28 +247,33 @@ fn resize(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<Rgb
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { resize_avx2(src, out_w, out_h, mirror) };
     }
-    resize_portable(src, out_w, out_h, mirror)
+    resize_portable(src, out_w, out_h, mirror, false)
 }
 
-/// The same integer arithmetic with 8-wide 32-bit multiplies.
+/// The same integer arithmetic with 8-wide 32-bit multiplies, and the passes' AVX2 rows.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn resize_avx2(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<RgbImage> {
-    resize_portable(src, out_w, out_h, mirror)
+    resize_portable(src, out_w, out_h, mirror, true)
 }
 
+/// The resize; `simd` says the CPU has AVX2 (the caller checked).
 #[inline(always)]
-fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> Result<RgbImage> {
+fn resize_portable(
+    src: View<'_>,
+    out_w: usize,
+    out_h: usize,
+    mirror: bool,
+    simd: bool,
+) -> Result<RgbImage> {
     // Mirroring needs a horizontal pass; without one, the rows are reversed afterwards.
     let need_h = out_w != src.w;
     let need_v = out_h != src.h;
     let (w, h) = (src.w, src.h);
     let stride = out_w * 3;
     let mut data = vec![0u8; stride * out_h];
-    #[cfg(target_arch = "x86_64")]
-    let simd = std::arch::is_x86_feature_detected!("avx2");
-    #[cfg(not(target_arch = "x86_64"))]
-    let simd = false;
+    // The source row two ahead of `y`, which the horizontal pass prefetches.
+    let ahead = |y: usize| (y + 2 < h).then(|| src.row(y + 2));
     let rows = data.chunks_exact_mut(stride);
     match (need_h, need_v) {
         (false, false) => {
@@ -279,9 +283,9 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
         }
         (true, false) => {
             let ch = horizontal_coeffs(w, out_w, mirror);
-            let pass = Horizontal::new(&ch, w * 3);
+            let pass = Horizontal::new(&ch, w * 3, simd);
             for (y, o) in rows.enumerate() {
-                pass.row(src.row(y), (y + 2 < h).then(|| src.row(y + 2)), o);
+                pass.row(src.row(y), ahead(y), o);
             }
         }
         (false, true) => {
@@ -295,7 +299,7 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
         }
         (true, true) => {
             let (ch, cv) = (horizontal_coeffs(w, out_w, mirror), coeffs(h, out_h));
-            let pass = Horizontal::new(&ch, w * 3);
+            let pass = Horizontal::new(&ch, w * 3, simd);
             // Recent Pillow (13 checked) runs the vertical pass first when the height shrinks more than
             // twice as much as the width; the order changes the intermediate rounding.
             let vertical_first = h > out_h && (h - out_h) as i64 > (w as i64 - out_w as i64) * 2;
@@ -322,11 +326,7 @@ fn resize_portable(src: View<'_>, out_w: usize, out_h: usize, mirror: bool) -> R
                     next = next.max(first);
                     while next < first + k.len() {
                         let slot = &mut ring[next % slots * stride..][..stride];
-                        pass.row(
-                            src.row(next),
-                            (next + 2 < h).then(|| src.row(next + 2)),
-                            slot,
-                        );
+                        pass.row(src.row(next), ahead(next), slot);
                         next += 1;
                     }
                     let window =
