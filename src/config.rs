@@ -1,6 +1,6 @@
 //! Settings of a PixMix pipeline and the two presets of the released code.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, number};
 use crate::ops::Operator;
 
 /// The released code's two recipes.
@@ -153,7 +153,7 @@ impl Config {
         if !(self.beta.is_finite() && self.beta > 0.0 && self.beta <= 1e6) {
             return bad(format!(
                 "beta must be a finite number in (0, 1e6], got {}",
-                self.beta
+                number(self.beta)
             ));
         }
         if !(1..=10).contains(&self.severity) {
@@ -161,12 +161,15 @@ impl Config {
         }
         for c in 0..3 {
             if !self.mean[c].is_finite() {
-                return bad(format!("mean[{c}] must be finite, got {}", self.mean[c]));
+                return bad(format!(
+                    "mean[{c}] must be finite, got {}",
+                    number(self.mean[c])
+                ));
             }
             if !(self.std[c].is_finite() && self.std[c] != 0.0) {
                 return bad(format!(
                     "std[{c}] must be finite and non-zero, got {}",
-                    self.std[c]
+                    number(self.std[c])
                 ));
             }
         }

@@ -44,3 +44,37 @@ pub enum Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A number as an error message shows it: plainly, or in scientific notation when its
+/// magnitude would otherwise print hundreds of digits (`1e300`, `-3.5e-12`).
+pub(crate) fn number<T>(x: T) -> String
+where
+    T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp,
+{
+    let v: f64 = x.into();
+    if v != 0.0 && v.is_finite() && !(1e-6..1e9).contains(&v.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn numbers_stay_short() {
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(-2.5e12), "-2.5e12");
+        assert_eq!(number(3e-9), "3e-9");
+        assert_eq!(number(-1.0), "-1");
+        assert_eq!(number(0.3), "0.3");
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(f64::NAN), "NaN");
+        assert_eq!(number(f64::INFINITY), "inf");
+        // f32 values print as f32 (0.1, not 0.10000000149011612).
+        assert_eq!(number(0.1f32), "0.1");
+        assert_eq!(number(3e30f32), "3e30");
+    }
+}

@@ -13,7 +13,7 @@ mod params;
 pub use affine::Transpose;
 pub use params::{float_param, int_param};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, number};
 use crate::image::RgbImage;
 
 /// A base operator. The first nine form the paper's default list; `all_ops` adds the four
@@ -166,25 +166,29 @@ impl Operator {
     pub fn check_param(self, param: f64) -> Result<()> {
         if !param.is_finite() {
             return Err(Error::Operator(format!(
-                "{}: parameter must be finite, got {param}",
-                self.name()
+                "{}: parameter must be finite, got {}",
+                self.name(),
+                number(param)
             )));
         }
         let integral = param.fract() == 0.0;
         match self {
             Operator::Posterize if !(integral && (0.0..=8.0).contains(&param)) => {
                 Err(Error::Operator(format!(
-                    "posterize: bits must be an integer in 0..=8, got {param}"
+                    "posterize: bits must be an integer in 0..=8, got {}",
+                    number(param)
                 )))
             }
             Operator::Solarize if !(integral && (0.0..=256.0).contains(&param)) => {
                 Err(Error::Operator(format!(
-                    "solarize: threshold must be an integer in 0..=256, got {param}"
+                    "solarize: threshold must be an integer in 0..=256, got {}",
+                    number(param)
                 )))
             }
             _ if param.abs() > 1e9 => Err(Error::Operator(format!(
-                "{}: parameter {param} is absurdly large",
-                self.name()
+                "{}: parameter {} is absurdly large",
+                self.name(),
+                number(param)
             ))),
             _ => Ok(()),
         }
