@@ -207,13 +207,14 @@ impl CpuExecutor {
         let tensor = tensorize_table();
         let stages = rounds
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let source = if r.source == SOURCE_AUGMENTED {
                     Source::of(&r.aug, &orig)?
                 } else {
                     Source::Mixing
                 };
-                Ok((source, RoundTables::new(r, &tensor)))
+                Ok((source, RoundTables::new(r, &tensor, i == 0)))
             })
             .collect::<Result<Vec<_>>>()?;
 
@@ -225,8 +226,9 @@ impl CpuExecutor {
         for y in 0..size {
             let base_row = base.row(&orig, &mix_pic, y, &mut base_bytes);
             if stages.is_empty() {
+                // ToTensor computed, not looked up: a vector divide beats scattered loads.
                 for (m, &b) in mixed.iter_mut().zip(base_row) {
-                    *m = tensor[b as usize];
+                    *m = b as f32 / 255.0;
                 }
             }
             for (r, (source, tables)) in stages.iter().enumerate() {

@@ -30,20 +30,26 @@ pub struct RoundTables {
     /// arithmetic beats a table's scattered loads).
     pub other: [f32; 256],
     /// The running picture's term `(2x) ^ a` for each byte, for a first round, whose
-    /// running picture is still an 8-bit picture (multiply only).
+    /// running picture is still an 8-bit picture (multiply only; zeros for later rounds,
+    /// which never read it).
     pub first: [f32; 256],
 }
 
 impl RoundTables {
-    /// The constants of `round`.
-    pub fn new(round: &RoundPlan, tensor: &[f32; 256]) -> RoundTables {
+    /// The constants of `round`; `is_first` says whether it is its sample's first round,
+    /// the only one that reads [`first`](Self::first).
+    pub fn new(round: &RoundPlan, tensor: &[f32; 256], is_first: bool) -> RoundTables {
         let add = round.mix == MIX_ADD;
         let (other, first) = if add {
             ([0.0; 256], [0.0; 256])
         } else {
             (
                 std::array::from_fn(|v| pow((tensor[v] * 2.0).max(1e-37), round.b)),
-                std::array::from_fn(|v| pow(tensor[v] * 2.0, round.a)),
+                if is_first {
+                    std::array::from_fn(|v| pow(tensor[v] * 2.0, round.a))
+                } else {
+                    [0.0; 256]
+                },
             )
         };
         RoundTables {
