@@ -144,8 +144,11 @@ impl RowMap {
 }
 
 /// [`row`] with AVX2: four output pixels mapped to the input at once (Pillow's double
-/// arithmetic, lane by lane), then each pixel's three channels interpolated as one vector of
-/// four doubles. The same IEEE operations per value (no FMA), so the same bytes.
+/// arithmetic, lane by lane). Where eight neighbouring pixels read eight neighbouring input
+/// pixels of the same rows (shears and small rotations, away from the edges) their 24 channel
+/// values are interpolated together ([`run8`]); elsewhere each pixel's three channels are
+/// one vector of four doubles ([`group`]). The same IEEE operations per value (no FMA), so
+/// the same bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
@@ -171,70 +174,73 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     );
     let (last_x, last_y) = (map.last.0 as i32, map.last.1 as i32);
     let stride = map.stride as i32;
-    for x in (0..vector_width).step_by(4) {
-        // SAFETY: AVX2 is enabled for this function; the transmutes reinterpret 128- and
-        // 256-bit vectors as arrays of the same size.
-        let (inside, [x0, x1, r0, r1], dx, dy) = unsafe {
-            let xc = _mm256_add_pd(
-                _mm256_setr_pd(x as f64, (x + 1) as f64, (x + 2) as f64, (x + 3) as f64),
-                _mm256_set1_pd(0.5),
-            );
-            // (a * xc + b * yc) + c, as RowMap::at.
-            let xin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c0, xc), c1), c2);
-            let yin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c3, xc), c4), c5);
-            let zero = _mm256_setzero_pd();
-            let inside = _mm256_and_pd(
-                _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(xin, zero),
-                    _mm256_cmp_pd::<_CMP_LT_OQ>(xin, _mm256_set1_pd(map.size.0)),
-                ),
-                _mm256_and_pd(
-                    _mm256_cmp_pd::<_CMP_GE_OQ>(yin, zero),
-                    _mm256_cmp_pd::<_CMP_LT_OQ>(yin, _mm256_set1_pd(map.size.1)),
-                ),
-            );
-            let half = _mm256_set1_pd(0.5);
-            let (xs, ys) = (_mm256_sub_pd(xin, half), _mm256_sub_pd(yin, half));
-            // Inside the image xs, ys >= -0.5, where floor is RowMap::at's rule.
-            let (fx, fy) = (_mm256_floor_pd(xs), _mm256_floor_pd(ys));
-            let (ix, iy) = (_mm256_cvttpd_epi32(fx), _mm256_cvttpd_epi32(fy));
-            let one = _mm_set1_epi32(1);
-            let (lx, ly) = (_mm_set1_epi32(last_x), _mm_set1_epi32(last_y));
-            let three = _mm_set1_epi32(3);
-            let s = _mm_set1_epi32(stride);
-            let x0 = _mm_mullo_epi32(
-                _mm_min_epi32(_mm_max_epi32(ix, _mm_setzero_si128()), lx),
-                three,
-            );
-            let x1 = _mm_mullo_epi32(_mm_min_epi32(_mm_add_epi32(ix, one), lx), three);
-            let r0 = _mm_mullo_epi32(_mm_min_epi32(_mm_max_epi32(iy, _mm_setzero_si128()), ly), s);
-            // The row below, or the same row at the bottom edge.
-            let below = _mm_mullo_epi32(_mm_add_epi32(iy, one), s);
-            let r1 = _mm_blendv_epi8(r0, below, _mm_cmplt_epi32(iy, ly));
-            let lanes = |v: __m128i| -> [i32; 4] { std::mem::transmute(v) };
-            let doubles = |v: __m256d| -> [f64; 4] { std::mem::transmute(v) };
-            (
-                _mm256_movemask_pd(inside),
-                [lanes(x0), lanes(x1), lanes(r0), lanes(r1)],
-                doubles(_mm256_sub_pd(xs, fx)),
-                doubles(_mm256_sub_pd(ys, fy)),
-            )
-        };
-        // Shears keep one weight at zero all along the row (dy for shear_x, dx for
-        // shear_y); a + (b - a) * 0 is a exactly, so that half of the work is skipped.
-        let pixels = &mut out[x * 3..x * 3 + 12];
-        let corners = [x0, x1, r0, r1];
+    // Pixels x..x + 4 mapped to the input, as RowMap::at maps one.
+    let map4 = |x: usize| -> Lanes {
+        // x + i + 0.5, exactly (whole numbers and halves far below 2^52).
+        let xc = _mm256_add_pd(_mm256_set1_pd(x as f64), _mm256_setr_pd(0.5, 1.5, 2.5, 3.5));
+        // (a * xc + b * yc) + c, as RowMap::at.
+        let xin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c0, xc), c1), c2);
+        let yin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c3, xc), c4), c5);
+        let zero = _mm256_setzero_pd();
+        let inside = _mm256_and_pd(
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(xin, zero),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(xin, _mm256_set1_pd(map.size.0)),
+            ),
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(yin, zero),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(yin, _mm256_set1_pd(map.size.1)),
+            ),
+        );
+        let half = _mm256_set1_pd(0.5);
+        let (xs, ys) = (_mm256_sub_pd(xin, half), _mm256_sub_pd(yin, half));
+        // Inside the image xs, ys >= -0.5, where floor is RowMap::at's rule.
+        let (fx, fy) = (_mm256_floor_pd(xs), _mm256_floor_pd(ys));
+        let (ix, iy) = (_mm256_cvttpd_epi32(fx), _mm256_cvttpd_epi32(fy));
+        let one = _mm_set1_epi32(1);
+        let (lx, ly) = (_mm_set1_epi32(last_x), _mm_set1_epi32(last_y));
+        let three = _mm_set1_epi32(3);
+        let s = _mm_set1_epi32(stride);
+        let x0 = _mm_mullo_epi32(
+            _mm_min_epi32(_mm_max_epi32(ix, _mm_setzero_si128()), lx),
+            three,
+        );
+        let x1 = _mm_mullo_epi32(_mm_min_epi32(_mm_add_epi32(ix, one), lx), three);
+        let r0 = _mm_mullo_epi32(_mm_min_epi32(_mm_max_epi32(iy, _mm_setzero_si128()), ly), s);
+        // The row below, or the same row at the bottom edge.
+        let below = _mm_mullo_epi32(_mm_add_epi32(iy, one), s);
+        let r1 = _mm_blendv_epi8(r0, below, _mm_cmplt_epi32(iy, ly));
+        Lanes {
+            inside: _mm256_movemask_pd(inside),
+            x0,
+            x1,
+            r0,
+            r1,
+            dx: _mm256_sub_pd(xs, fx),
+            dy: _mm256_sub_pd(ys, fy),
+        }
+    };
+    let mut x = 0;
+    while x + 8 <= vector_width {
+        let (a, b) = (map4(x), map4(x + 4));
+        let pixels = &mut out[x * 3..x * 3 + 24];
         // SAFETY: AVX2 is enabled for this function.
-        unsafe {
-            match (dx.iter().all(|&d| d == 0.0), dy.iter().all(|&d| d == 0.0)) {
-                (false, false) => group::<true, true>(src, inside, corners, dx, dy, pixels),
-                (false, true) => group::<true, false>(src, inside, corners, dx, dy, pixels),
-                (true, false) => group::<false, true>(src, inside, corners, dx, dy, pixels),
-                (true, true) => group::<false, false>(src, inside, corners, dx, dy, pixels),
+        if !unsafe { run8_if_side_by_side(src, &a, &b, pixels) } {
+            let (left, right) = pixels.split_at_mut(12);
+            // SAFETY: as above.
+            unsafe {
+                group_dispatch(src, &a, left);
+                group_dispatch(src, &b, right);
             }
         }
+        x += 8;
     }
-    for x in vector_width..width {
+    if x < vector_width {
+        // SAFETY: AVX2 is enabled for this function.
+        unsafe { group_dispatch(src, &map4(x), &mut out[x * 3..x * 3 + 12]) };
+        x += 4;
+    }
+    for x in x..width {
         let o = &mut out[x * 3..x * 3 + 3];
         match map.at(x) {
             // SAFETY: AVX2 is enabled for this function.
@@ -243,6 +249,166 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             },
             None => o.fill(0),
         }
+    }
+}
+
+/// Four output pixels mapped to the input: a bit of `inside` for each pixel inside the
+/// image, the byte offsets of its neighbours' columns (`x0`, `x1`) and rows (`r0`, `r1`),
+/// and its weights.
+#[cfg(target_arch = "x86_64")]
+struct Lanes {
+    inside: i32,
+    x0: std::arch::x86_64::__m128i,
+    x1: std::arch::x86_64::__m128i,
+    r0: std::arch::x86_64::__m128i,
+    r1: std::arch::x86_64::__m128i,
+    dx: std::arch::x86_64::__m256d,
+    dy: std::arch::x86_64::__m256d,
+}
+
+/// [`group`] for four mapped pixels, without the weights that are zero for all four:
+/// shears keep one weight at zero all along the row (dy for shear_x, dx for shear_y), and
+/// a + (b - a) * 0 is a exactly, so that half of the work is skipped.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn group_dispatch(src: &[u8], l: &Lanes, pixels: &mut [u8]) {
+    // SAFETY: the transmutes reinterpret 128- and 256-bit vectors as arrays of the same
+    // size; the caller's CPU supports AVX2.
+    unsafe {
+        let lanes = |v: std::arch::x86_64::__m128i| -> [i32; 4] { std::mem::transmute(v) };
+        let doubles = |v: std::arch::x86_64::__m256d| -> [f64; 4] { std::mem::transmute(v) };
+        let corners = [lanes(l.x0), lanes(l.x1), lanes(l.r0), lanes(l.r1)];
+        let (dx, dy) = (doubles(l.dx), doubles(l.dy));
+        match (dx.iter().all(|&d| d == 0.0), dy.iter().all(|&d| d == 0.0)) {
+            (false, false) => group::<true, true>(src, l.inside, corners, dx, dy, pixels),
+            (false, true) => group::<true, false>(src, l.inside, corners, dx, dy, pixels),
+            (true, false) => group::<false, true>(src, l.inside, corners, dx, dy, pixels),
+            (true, true) => group::<false, false>(src, l.inside, corners, dx, dy, pixels),
+        }
+    }
+}
+
+/// Interpolates eight output pixels (`a`, then `b`) with [`run8`] if they all lie inside
+/// the image and read eight side-by-side input pixels of the same two rows, the ones to
+/// their right too where the x weights are used; returns whether it did.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn run8_if_side_by_side(src: &[u8], a: &Lanes, b: &Lanes, out: &mut [u8]) -> bool {
+    use std::arch::x86_64::*;
+    if a.inside & b.inside != 0b1111 {
+        return false;
+    }
+    // SAFETY (all intrinsics): the caller's CPU supports AVX2.
+    unsafe {
+        let zero = _mm256_setzero_pd();
+        let nonzero = |v: __m256d| _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_NEQ_UQ>(v, zero));
+        let use_dx = nonzero(a.dx) | nonzero(b.dx) != 0;
+        let use_dy = nonzero(a.dy) | nonzero(b.dy) != 0;
+        let same = |p: __m128i, q: __m128i| _mm_movemask_epi8(_mm_cmpeq_epi32(p, q)) == 0xffff;
+        let first = |v: __m128i| _mm_cvtsi128_si32(v);
+        let x0 = _mm_set1_epi32(first(a.x0));
+        // Columns side by side: x0 + 3i for pixel i.
+        let side_by_side = same(a.x0, _mm_add_epi32(x0, _mm_setr_epi32(0, 3, 6, 9)))
+            && same(b.x0, _mm_add_epi32(x0, _mm_setr_epi32(12, 15, 18, 21)));
+        let three = _mm_set1_epi32(3);
+        let right_neighbours = !use_dx
+            || (same(a.x1, _mm_add_epi32(a.x0, three)) && same(b.x1, _mm_add_epi32(b.x0, three)));
+        let r0 = _mm_set1_epi32(first(a.r0));
+        let r1 = _mm_set1_epi32(first(a.r1));
+        let one_row = same(a.r0, r0) && same(b.r0, r0);
+        let one_row_below = !use_dy || (same(a.r1, r1) && same(b.r1, r1));
+        if !(side_by_side && right_neighbours && one_row && one_row_below) {
+            return false;
+        }
+        // Non-negative: the lanes of pixels inside the image are clamped offsets.
+        let top = (first(a.r0) + first(a.x0)) as usize;
+        let bottom = (first(a.r1) + first(a.x0)) as usize;
+        // run8 reads 24 bytes from each row offset, and 3 further with the x weights.
+        if top.max(bottom) + 27 > src.len() {
+            return false;
+        }
+        let (dx, dy) = ([a.dx, b.dx], [a.dy, b.dy]);
+        match (use_dx, use_dy) {
+            (true, true) => run8::<true, true>(src, top, bottom, dx, dy, out),
+            (true, false) => run8::<true, false>(src, top, bottom, dx, dy, out),
+            (false, true) => run8::<false, true>(src, top, bottom, dx, dy, out),
+            (false, false) => run8::<false, false>(src, top, bottom, dx, dy, out),
+        }
+    }
+    true
+}
+
+/// Eight output pixels from eight side-by-side input pixels at byte offset `top` (and
+/// their right neighbours), and the same columns at `bottom`: the 24 channel values in
+/// six vectors of four doubles, each lane weighted by its own pixel's dx and dy. Each
+/// value goes through [`lerp_pixel_avx2`]'s operations, so the bytes are the same.
+///
+/// # Safety
+/// The CPU must support AVX2; `top + 27` and `bottom + 27` must not exceed `src.len()`,
+/// and `out` must hold 24 bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn run8<const DX: bool, const DY: bool>(
+    src: &[u8],
+    top: usize,
+    bottom: usize,
+    dx: [std::arch::x86_64::__m256d; 2],
+    dy: [std::arch::x86_64::__m256d; 2],
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    // SAFETY (all intrinsics): AVX2 is enabled; every load reads 4 bytes at most 23 bytes
+    // past `top` or `bottom`, plus 3 for the right neighbours: within src (the caller's
+    // bound).
+    unsafe {
+        // Four bytes (channel values) as doubles.
+        let load = |i: usize| {
+            let v = _mm_loadu_si32(src.as_ptr().add(i));
+            _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v))
+        };
+        let lerp = |a: __m256d, b: __m256d, d: __m256d| {
+            _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
+        };
+        // Channel values 4k..4k + 4 belong to pixels (4k + j) / 3: their weights.
+        let spread = |w: &[__m256d; 2], k: usize| {
+            let v = w[k / 3];
+            match k % 3 {
+                0 => _mm256_permute4x64_pd::<0b01_00_00_00>(v),
+                1 => _mm256_permute4x64_pd::<0b10_10_01_01>(v),
+                _ => _mm256_permute4x64_pd::<0b11_11_11_10>(v),
+            }
+        };
+        let along_x = |row: usize, k: usize| {
+            if DX {
+                lerp(load(row + 4 * k), load(row + 3 + 4 * k), spread(&dx, k))
+            } else {
+                load(row + 4 * k)
+            }
+        };
+        let value = |k: usize| {
+            let v1 = along_x(top, k);
+            let v = if DY {
+                lerp(v1, along_x(bottom, k), spread(&dy, k))
+            } else {
+                v1
+            };
+            _mm256_cvttpd_epi32(v)
+        };
+        let (v0, v1, v2, v3, v4, v5) = (value(0), value(1), value(2), value(3), value(4), value(5));
+        // Values are in 0..=255 (interpolations between bytes): the packs only narrow.
+        let low = _mm_packus_epi16(_mm_packus_epi32(v0, v1), _mm_packus_epi32(v2, v3));
+        let high = _mm_packus_epi16(_mm_packus_epi32(v4, v5), _mm_setzero_si128());
+        _mm_storeu_si128(out.as_mut_ptr().cast(), low);
+        _mm_storel_epi64(out.as_mut_ptr().add(16).cast(), high);
     }
 }
 
@@ -412,13 +578,15 @@ mod tests {
                 let mut ms = vec![
                     [1.0, 0.0, 0.5, 0.0, 1.0, -0.25],
                     [1.0, 0.0, 0.0, 0.0, 1.0, 0.5],
+                    // Not a whole-pixel shift, yet every weight rounds to zero.
+                    [1.0, 0.0, 1e-30, 0.0, 1.0, 0.0],
                 ];
-                for deg in [1.5, 17.0, 93.0, 181.0, 270.5, 359.0] {
+                for deg in [1.0, 1.5, 2.0, 17.0, 93.0, 181.0, 270.5, 359.0] {
                     if let PreparedOp::Affine(m) = rotate(deg, w, h) {
                         ms.push(m);
                     }
                 }
-                for k in [-0.3, 0.29, 0.1] {
+                for k in [-0.3, 0.29, 0.1, 0.02, -0.004] {
                     ms.push([1.0, k, 0.0, 0.0, 1.0, 0.0]);
                     ms.push([1.0, 0.0, 0.0, k, 1.0, 0.0]);
                 }
