@@ -1,4 +1,5 @@
-//! Table operators: autocontrast, equalize, posterize, solarize (`ImageOps`).
+//! The `ImageOps` operators that map each byte on its own: autocontrast and equalize as
+//! per-channel tables, posterize and solarize as rules computed in vector code.
 
 use crate::image::RgbImage;
 
@@ -65,21 +66,31 @@ fn equalize_table(h: &[u32; 256]) -> [u8; 256] {
     table
 }
 
-/// `ImageOps.posterize(img, bits)`: keep the top `bits` bits.
-pub fn posterize(bits: u32) -> [[u8; 256]; 3] {
-    let mask = !((1u32 << (8 - bits.min(8))) - 1);
-    [std::array::from_fn(|i| (i as u32 & mask) as u8); 3]
+/// `ImageOps.posterize(img, bits)` keeps the top `bits` bits of every byte: this mask.
+pub fn posterize_mask(bits: u32) -> u8 {
+    !((1u32 << (8 - bits.min(8))) - 1) as u8
 }
 
-/// `ImageOps.solarize(img, threshold)`: invert values at or above the threshold.
-pub fn solarize(threshold: u32) -> [[u8; 256]; 3] {
-    [std::array::from_fn(|i| {
-        if (i as u32) < threshold {
-            i as u8
-        } else {
-            255 - i as u8
-        }
-    }); 3]
+/// [`posterize_mask`] applied to a row: one AND a byte, which the compiler vectorises
+/// (a table costs a load a byte).
+#[inline(always)]
+pub fn posterize_row(mask: u8, src: &[u8], out: &mut [u8]) {
+    for (o, &s) in out.iter_mut().zip(src) {
+        *o = s & mask;
+    }
+}
+
+/// `ImageOps.solarize(img, threshold)` on a row: bytes at or above the threshold (0 to
+/// 256) are inverted. A compare and a select a byte, in vector code.
+#[inline(always)]
+pub fn solarize_row(threshold: u16, src: &[u8], out: &mut [u8]) {
+    if threshold > 255 {
+        return out.copy_from_slice(src);
+    }
+    let t = threshold as u8;
+    for (o, &s) in out.iter_mut().zip(src) {
+        *o = if s < t { s } else { !s };
+    }
 }
 
 /// Applies per-channel tables to one row.
@@ -89,5 +100,36 @@ pub fn apply_row(tables: &[[u8; 256]; 3], src: &[u8], out: &mut [u8]) {
         o[0] = tables[0][s[0] as usize];
         o[1] = tables[1][s[1] as usize];
         o[2] = tables[2][s[2] as usize];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The row rules are `ImageOps`' per-byte definitions for every byte and parameter.
+    #[test]
+    fn posterize_and_solarize_rows_follow_their_definitions() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let mut out = vec![0u8; 256];
+        for bits in 0..=8u32 {
+            posterize_row(posterize_mask(bits), &bytes, &mut out);
+            for (v, &o) in out.iter().enumerate() {
+                // Keep the top `bits` bits: v rounded down to a multiple of 2^(8 - bits).
+                let step = 1u32 << (8 - bits);
+                assert_eq!(
+                    o as u32,
+                    v as u32 / step * step,
+                    "posterize {bits} bits, {v}"
+                );
+            }
+        }
+        for threshold in 0..=256u16 {
+            solarize_row(threshold, &bytes, &mut out);
+            for (v, &o) in out.iter().enumerate() {
+                let want = if (v as u16) < threshold { v } else { 255 - v };
+                assert_eq!(o as usize, want, "solarize at {threshold}, {v}");
+            }
+        }
     }
 }

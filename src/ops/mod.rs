@@ -212,9 +212,12 @@ impl std::str::FromStr for Operator {
 /// (tables, statistics, matrices) is computed here, once.
 #[derive(Clone, Debug)]
 pub enum PreparedOp {
-    /// A per-channel lookup table: autocontrast, equalize, posterize, solarize, contrast
-    /// and brightness.
+    /// A per-channel lookup table: autocontrast, equalize, contrast and brightness.
     Lut(Box<[[u8; 256]; 3]>),
+    /// `ImageOps.posterize`: every byte ANDed with this mask.
+    Posterize(u8),
+    /// `ImageOps.solarize`: bytes at or above this threshold (0 to 256) inverted.
+    Solarize(u16),
     /// An exact copy (rotation by a multiple of 360 degrees).
     Identity,
     /// A lossless pixel permutation: Pillow's `transpose` fast paths of `rotate`.
@@ -233,8 +236,8 @@ impl PreparedOp {
         Ok(match op {
             Operator::Autocontrast => PreparedOp::Lut(Box::new(lut::autocontrast(img))),
             Operator::Equalize => PreparedOp::Lut(Box::new(lut::equalize(img))),
-            Operator::Posterize => PreparedOp::Lut(Box::new(lut::posterize(param as u32))),
-            Operator::Solarize => PreparedOp::Lut(Box::new(lut::solarize(param as u32))),
+            Operator::Posterize => PreparedOp::Posterize(lut::posterize_mask(param as u32)),
+            Operator::Solarize => PreparedOp::Solarize(param as u16),
             Operator::Rotate
             | Operator::ShearX
             | Operator::ShearY
@@ -256,6 +259,8 @@ impl PreparedOp {
     pub fn row(&self, img: &RgbImage, y: usize, out: &mut [u8]) {
         match self {
             PreparedOp::Lut(tables) => lut::apply_row(tables, img.row(y), out),
+            PreparedOp::Posterize(mask) => lut::posterize_row(*mask, img.row(y), out),
+            PreparedOp::Solarize(threshold) => lut::solarize_row(*threshold, img.row(y), out),
             PreparedOp::Identity => out.copy_from_slice(img.row(y)),
             PreparedOp::Transpose(t) => t.row(img, y, out),
             PreparedOp::Affine(m) => affine::row(m, img, y, out),
