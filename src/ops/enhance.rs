@@ -2,15 +2,17 @@
 //! image I, computed as Pillow's `ImagingBlend` does (single-precision float, clamped,
 //! truncated).
 //!
-//! Contrast and brightness blend with a flat D, so each is a table of 256 bytes (see
-//! [`flat_tables`]); color and sharpness blend with a D that varies per pixel and run as
-//! loops over whole rows of bytes, which the compiler turns into vector code.
+//! Every operator runs as loops over whole rows of bytes, which the compiler turns into
+//! vector code: contrast and brightness blend with a flat D (one value), color and
+//! sharpness with a D computed per pixel.
 
 use crate::image::{RgbImage, luma};
 
-/// What the degenerate image D is, where it varies per pixel.
+/// What the degenerate image D is.
 #[derive(Clone, Debug)]
 enum Degenerate {
+    /// One value everywhere: the mean luma (`Contrast`) or black (`Brightness`).
+    Flat(u8),
     /// Grayscale of I, replicated to RGB (`Color`).
     Gray,
     /// PIL's SMOOTH 3x3 filter of I, border pixels copied (`Sharpness`).
@@ -19,7 +21,7 @@ enum Degenerate {
     Source,
 }
 
-/// A color or sharpness operator prepared for one image.
+/// An `ImageEnhance` operator prepared for one image.
 #[derive(Clone, Debug)]
 pub struct Blend {
     degenerate: Degenerate,
@@ -58,13 +60,23 @@ pub fn mean_luma(img: &RgbImage) -> u8 {
     (sum as f64 / count + 0.5) as u8
 }
 
-/// The blend with a flat degenerate image of value `d`, as one table per channel:
-/// `ImageEnhance.Contrast` (d = [`mean_luma`]) and `ImageEnhance.Brightness` (d = 0).
-pub fn flat_tables(d: u8, factor: f64) -> [[u8; 256]; 3] {
-    [std::array::from_fn(|v| blend(d, v as u8, factor as f32)); 3]
-}
-
 impl Blend {
+    /// `ImageEnhance.Contrast`: the blend with the image's mean luma.
+    pub fn contrast(factor: f64, img: &RgbImage) -> Blend {
+        Blend {
+            degenerate: Degenerate::Flat(mean_luma(img)),
+            factor: factor as f32,
+        }
+    }
+
+    /// `ImageEnhance.Brightness`: the blend with black.
+    pub fn brightness(factor: f64) -> Blend {
+        Blend {
+            degenerate: Degenerate::Flat(0),
+            factor: factor as f32,
+        }
+    }
+
     /// `ImageEnhance.Color`.
     pub fn color(factor: f64) -> Blend {
         Blend {
@@ -92,6 +104,11 @@ impl Blend {
     pub fn row(&self, img: &RgbImage, y: usize, out: &mut [u8]) {
         let src = img.row(y);
         match self.degenerate {
+            Degenerate::Flat(d) => {
+                for (o, &i) in out.iter_mut().zip(src) {
+                    *o = blend(d, i, self.factor);
+                }
+            }
             Degenerate::Gray => gray_blend_row(src, self.factor, out),
             Degenerate::Smooth => smooth_blend_row(img, y, self.factor, out),
             Degenerate::Source => out.copy_from_slice(src),

@@ -212,7 +212,7 @@ impl std::str::FromStr for Operator {
 /// (tables, statistics, matrices) is computed here, once.
 #[derive(Clone, Debug)]
 pub enum PreparedOp {
-    /// A per-channel lookup table: autocontrast, equalize, contrast and brightness.
+    /// A per-channel lookup table: autocontrast and equalize.
     Lut(Box<[[u8; 256]; 3]>),
     /// `ImageOps.posterize`: every byte ANDed with this mask.
     Posterize(u8),
@@ -224,8 +224,8 @@ pub enum PreparedOp {
     Transpose(affine::Transpose),
     /// An affine map from output pixel centres to input points, sampled bilinearly.
     Affine([f64; 6]),
-    /// An `ImageEnhance` blend with a degenerate image that varies per pixel: color and
-    /// sharpness (contrast and brightness blend with a flat image: tables).
+    /// An `ImageEnhance` blend of the image with its degenerate image: color, contrast,
+    /// brightness and sharpness.
     Enhance(enhance::Blend),
 }
 
@@ -244,11 +244,8 @@ impl PreparedOp {
             | Operator::TranslateX
             | Operator::TranslateY => geometry(op, param, img.width(), img.height()),
             Operator::Color => PreparedOp::Enhance(enhance::Blend::color(param)),
-            Operator::Contrast => PreparedOp::Lut(Box::new(enhance::flat_tables(
-                enhance::mean_luma(img),
-                param,
-            ))),
-            Operator::Brightness => PreparedOp::Lut(Box::new(enhance::flat_tables(0, param))),
+            Operator::Contrast => PreparedOp::Enhance(enhance::Blend::contrast(param, img)),
+            Operator::Brightness => PreparedOp::Enhance(enhance::Blend::brightness(param)),
             Operator::Sharpness => PreparedOp::Enhance(enhance::Blend::sharpness(param, img)),
         })
     }
