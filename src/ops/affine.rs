@@ -174,29 +174,42 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
     );
     let (last_x, last_y) = (map.last.0 as i32, map.last.1 as i32);
     let stride = map.stride as i32;
-    // Pixels x..x + 4 mapped to the input, as RowMap::at maps one.
-    let map4 = |x: usize| -> Lanes {
+    // Pixels x..x + 4 mapped to the input, as RowMap::at maps one: the input point, the
+    // whole pixel at or below it and the weights.
+    let coords4 = |x: usize| -> Coords {
         // x + i + 0.5, exactly (whole numbers and halves far below 2^52).
         let xc = _mm256_add_pd(_mm256_set1_pd(x as f64), _mm256_setr_pd(0.5, 1.5, 2.5, 3.5));
         // (a * xc + b * yc) + c, as RowMap::at.
         let xin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c0, xc), c1), c2);
         let yin = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(c3, xc), c4), c5);
-        let zero = _mm256_setzero_pd();
-        let inside = _mm256_and_pd(
-            _mm256_and_pd(
-                _mm256_cmp_pd::<_CMP_GE_OQ>(xin, zero),
-                _mm256_cmp_pd::<_CMP_LT_OQ>(xin, _mm256_set1_pd(map.size.0)),
-            ),
-            _mm256_and_pd(
-                _mm256_cmp_pd::<_CMP_GE_OQ>(yin, zero),
-                _mm256_cmp_pd::<_CMP_LT_OQ>(yin, _mm256_set1_pd(map.size.1)),
-            ),
-        );
         let half = _mm256_set1_pd(0.5);
         let (xs, ys) = (_mm256_sub_pd(xin, half), _mm256_sub_pd(yin, half));
         // Inside the image xs, ys >= -0.5, where floor is RowMap::at's rule.
         let (fx, fy) = (_mm256_floor_pd(xs), _mm256_floor_pd(ys));
-        let (ix, iy) = (_mm256_cvttpd_epi32(fx), _mm256_cvttpd_epi32(fy));
+        Coords {
+            xin,
+            yin,
+            ix: _mm256_cvttpd_epi32(fx),
+            iy: _mm256_cvttpd_epi32(fy),
+            dx: _mm256_sub_pd(xs, fx),
+            dy: _mm256_sub_pd(ys, fy),
+        }
+    };
+    // Which of the four pixels lie inside the image, and their neighbours' byte offsets
+    // (clamped at the edges as RowMap::at clamps them).
+    let lanes = |c: &Coords| -> Lanes {
+        let zero = _mm256_setzero_pd();
+        let inside = _mm256_and_pd(
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(c.xin, zero),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(c.xin, _mm256_set1_pd(map.size.0)),
+            ),
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(c.yin, zero),
+                _mm256_cmp_pd::<_CMP_LT_OQ>(c.yin, _mm256_set1_pd(map.size.1)),
+            ),
+        );
+        let (ix, iy) = (c.ix, c.iy);
         let one = _mm_set1_epi32(1);
         let (lx, ly) = (_mm_set1_epi32(last_x), _mm_set1_epi32(last_y));
         let three = _mm_set1_epi32(3);
@@ -216,28 +229,34 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             x1,
             r0,
             r1,
-            dx: _mm256_sub_pd(xs, fx),
-            dy: _mm256_sub_pd(ys, fy),
+            dx: c.dx,
+            dy: c.dy,
         }
     };
+    let bounds = (last_x, last_y, stride);
+    // Eight pixels can read eight side-by-side input pixels of one row only where a step
+    // along the output row moves the input point by about one column and under a seventh
+    // of a row (shears, small rotations); elsewhere the check is not worth its time.
+    let runs = (m[0] - 1.0).abs() < 1.0 / 7.0 && m[3].abs() < 1.0 / 7.0;
     let mut x = 0;
     while x + 8 <= vector_width {
-        let (a, b) = (map4(x), map4(x + 4));
+        let (a, b) = (coords4(x), coords4(x + 4));
         let pixels = &mut out[x * 3..x * 3 + 24];
         // SAFETY: AVX2 is enabled for this function.
-        if !unsafe { run8_if_side_by_side(src, &a, &b, pixels) } {
+        if !(runs && unsafe { run8_if_side_by_side(src, bounds, &a, &b, pixels) }) {
             let (left, right) = pixels.split_at_mut(12);
             // SAFETY: as above.
             unsafe {
-                group_dispatch(src, &a, left);
-                group_dispatch(src, &b, right);
+                group_dispatch(src, &lanes(&a), left);
+                group_dispatch(src, &lanes(&b), right);
             }
         }
         x += 8;
     }
     if x < vector_width {
+        let l = lanes(&coords4(x));
         // SAFETY: AVX2 is enabled for this function.
-        unsafe { group_dispatch(src, &map4(x), &mut out[x * 3..x * 3 + 12]) };
+        unsafe { group_dispatch(src, &l, &mut out[x * 3..x * 3 + 12]) };
         x += 4;
     }
     for x in x..width {
@@ -250,6 +269,18 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             None => o.fill(0),
         }
     }
+}
+
+/// Four output pixels mapped to the input: the input points, the whole pixels at or
+/// below them (`floor` of the point less a half) and the weights.
+#[cfg(target_arch = "x86_64")]
+struct Coords {
+    xin: std::arch::x86_64::__m256d,
+    yin: std::arch::x86_64::__m256d,
+    ix: std::arch::x86_64::__m128i,
+    iy: std::arch::x86_64::__m128i,
+    dx: std::arch::x86_64::__m256d,
+    dy: std::arch::x86_64::__m256d,
 }
 
 /// Four output pixels mapped to the input: a bit of `inside` for each pixel inside the
@@ -292,50 +323,56 @@ unsafe fn group_dispatch(src: &[u8], l: &Lanes, pixels: &mut [u8]) {
     }
 }
 
-/// Interpolates eight output pixels (`a`, then `b`) with [`run8`] if they all lie inside
-/// the image and read eight side-by-side input pixels of the same two rows, the ones to
-/// their right too where the x weights are used; returns whether it did.
+/// Interpolates eight output pixels (`a`, then `b`) with [`run8`] if they read eight
+/// side-by-side input pixels of one row (and of the row below, the pixels to their right,
+/// where those weights are used), all away from the edges, where the clamped offsets
+/// of [`group`] are the plain ones; returns whether it did. `bounds` is the last column,
+/// the last row and the row stride in bytes.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn run8_if_side_by_side(src: &[u8], a: &Lanes, b: &Lanes, out: &mut [u8]) -> bool {
+unsafe fn run8_if_side_by_side(
+    src: &[u8],
+    (last_x, last_y, stride): (i32, i32, i32),
+    a: &Coords,
+    b: &Coords,
+    out: &mut [u8],
+) -> bool {
     use std::arch::x86_64::*;
-    if a.inside & b.inside != 0b1111 {
+    let zero = _mm256_setzero_pd();
+    let nonzero = |v: __m256d| _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_NEQ_UQ>(v, zero));
+    let use_dx = nonzero(a.dx) | nonzero(b.dx) != 0;
+    let use_dy = nonzero(a.dy) | nonzero(b.dy) != 0;
+    let same = |p: __m128i, q: __m128i| _mm_movemask_epi8(_mm_cmpeq_epi32(p, q)) == 0xffff;
+    let (ix, iy) = (_mm_cvtsi128_si32(a.ix), _mm_cvtsi128_si32(a.iy));
+    let first = _mm_set1_epi32(ix);
+    let row = _mm_set1_epi32(iy);
+    // Columns ix..ix + 8 of row iy, with their right (and lower) neighbours inside the
+    // image: then every pixel is inside, and no offset is clamped.
+    let fits = ix >= 0
+        && ix + 7 + use_dx as i32 <= last_x
+        && iy >= 0
+        && iy + use_dy as i32 <= last_y
+        && same(a.ix, _mm_add_epi32(first, _mm_setr_epi32(0, 1, 2, 3)))
+        && same(b.ix, _mm_add_epi32(first, _mm_setr_epi32(4, 5, 6, 7)))
+        && same(a.iy, row)
+        && same(b.iy, row);
+    if !fits {
         return false;
     }
-    // SAFETY (all intrinsics): the caller's CPU supports AVX2.
+    let top = iy as usize * stride as usize + ix as usize * 3;
+    let bottom = if use_dy { top + stride as usize } else { top };
+    // run8 reads 24 bytes from each row offset, and 3 further with the x weights; the
+    // columns checked above keep that inside the image but for the last row's end.
+    if bottom + 27 > src.len() {
+        return false;
+    }
+    let (dx, dy) = ([a.dx, b.dx], [a.dy, b.dy]);
+    // SAFETY: the caller's CPU supports AVX2; the offsets are checked just above.
     unsafe {
-        let zero = _mm256_setzero_pd();
-        let nonzero = |v: __m256d| _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_NEQ_UQ>(v, zero));
-        let use_dx = nonzero(a.dx) | nonzero(b.dx) != 0;
-        let use_dy = nonzero(a.dy) | nonzero(b.dy) != 0;
-        let same = |p: __m128i, q: __m128i| _mm_movemask_epi8(_mm_cmpeq_epi32(p, q)) == 0xffff;
-        let first = |v: __m128i| _mm_cvtsi128_si32(v);
-        let x0 = _mm_set1_epi32(first(a.x0));
-        // Columns side by side: x0 + 3i for pixel i.
-        let side_by_side = same(a.x0, _mm_add_epi32(x0, _mm_setr_epi32(0, 3, 6, 9)))
-            && same(b.x0, _mm_add_epi32(x0, _mm_setr_epi32(12, 15, 18, 21)));
-        let three = _mm_set1_epi32(3);
-        let right_neighbours = !use_dx
-            || (same(a.x1, _mm_add_epi32(a.x0, three)) && same(b.x1, _mm_add_epi32(b.x0, three)));
-        let r0 = _mm_set1_epi32(first(a.r0));
-        let r1 = _mm_set1_epi32(first(a.r1));
-        let one_row = same(a.r0, r0) && same(b.r0, r0);
-        let one_row_below = !use_dy || (same(a.r1, r1) && same(b.r1, r1));
-        if !(side_by_side && right_neighbours && one_row && one_row_below) {
-            return false;
-        }
-        // Non-negative: the lanes of pixels inside the image are clamped offsets.
-        let top = (first(a.r0) + first(a.x0)) as usize;
-        let bottom = (first(a.r1) + first(a.x0)) as usize;
-        // run8 reads 24 bytes from each row offset, and 3 further with the x weights.
-        if top.max(bottom) + 27 > src.len() {
-            return false;
-        }
-        let (dx, dy) = ([a.dx, b.dx], [a.dy, b.dy]);
         match (use_dx, use_dy) {
             (true, true) => run8::<true, true>(src, top, bottom, dx, dy, out),
             (true, false) => run8::<true, false>(src, top, bottom, dx, dy, out),
