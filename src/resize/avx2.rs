@@ -77,6 +77,9 @@ pub struct Horizontal<'c> {
     blocks: Vec<[Weights; 4]>,
     /// Bytes in a source row.
     row_len: usize,
+    /// Whether some window is five pixels long: only then is the fifth tap's work done
+    /// (its weights are zero otherwise, and a product with zero adds nothing).
+    five: bool,
 }
 
 impl<'c> Horizontal<'c> {
@@ -88,7 +91,13 @@ impl<'c> Horizontal<'c> {
                 std::array::from_fn(|j| Weights::new([c.window(x0 + j).1, c.window(x0 + j + 4).1]))
             })
             .collect();
-        Horizontal { c, blocks, row_len }
+        let five = c.len.iter().any(|&l| l > 4);
+        Horizontal {
+            c,
+            blocks,
+            row_len,
+            five,
+        }
     }
 
     /// Resamples `src` (`row_len` bytes) into `out`, prefetching `ahead`.
@@ -111,6 +120,34 @@ impl<'c> Horizontal<'c> {
         let tail_at = row_len.saturating_sub(32);
         let mut tail = [0u8; 48];
         tail[..row_len - tail_at].copy_from_slice(&src[tail_at..]);
+        // SAFETY: AVX2 is enabled for this function; `tail` holds the row's last bytes.
+        unsafe {
+            if self.five {
+                self.blocks::<true>(src, &tail, tail_at, out)
+            } else {
+                self.blocks::<false>(src, &tail, tail_at, out)
+            }
+        }
+        for xx in self.blocks.len() * BLOCK..c.start.len() {
+            out[xx * 3..xx * 3 + 3].copy_from_slice(&c.pixel(src, xx));
+        }
+    }
+
+    /// The whole blocks of [`row`](Self::row): eight output pixels at a time, the fifth
+    /// tap's shuffle and products only where `FIVE`.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `tail` must hold the row's bytes from `tail_at` on,
+    /// zero-padded to 48 bytes.
+    #[target_feature(enable = "avx2")]
+    unsafe fn blocks<const FIVE: bool>(
+        &self,
+        src: &[u8],
+        tail: &[u8; 48],
+        tail_at: usize,
+        out: &mut [u8],
+    ) {
+        let (c, row_len) = (self.c, self.row_len);
         // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load
         // reads 16 bytes inside `src`, inside `tail` (a window starting past `row_len - 16`
         // starts past `tail_at` and before `row_len`, and `tail` holds 16 bytes beyond
@@ -140,21 +177,19 @@ impl<'c> Horizontal<'c> {
                     let w = |i: usize| _mm256_load_si256(w.0[i].as_ptr().cast());
                     let p01 = _mm256_shuffle_epi8(p, taps01);
                     let p23 = _mm256_shuffle_epi8(p, taps23);
-                    let p4 = _mm256_shuffle_epi8(p, tap4);
-                    let hi = _mm256_add_epi32(
-                        _mm256_add_epi32(
-                            _mm256_madd_epi16(p01, w(0)),
-                            _mm256_madd_epi16(p23, w(2)),
-                        ),
-                        _mm256_madd_epi16(p4, w(4)),
+                    let mut hi = _mm256_add_epi32(
+                        _mm256_madd_epi16(p01, w(0)),
+                        _mm256_madd_epi16(p23, w(2)),
                     );
-                    let lo = _mm256_add_epi32(
-                        _mm256_add_epi32(
-                            _mm256_madd_epi16(p01, w(1)),
-                            _mm256_madd_epi16(p23, w(3)),
-                        ),
-                        _mm256_madd_epi16(p4, w(5)),
+                    let mut lo = _mm256_add_epi32(
+                        _mm256_madd_epi16(p01, w(1)),
+                        _mm256_madd_epi16(p23, w(3)),
                     );
+                    if FIVE {
+                        let p4 = _mm256_shuffle_epi8(p, tap4);
+                        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(p4, w(4)));
+                        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(p4, w(5)));
+                    }
                     // sum = hi * 2^11 + lo, plus Pillow's half, shifted (clamped when packed).
                     let sum =
                         _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32::<11>(hi), lo), half);
@@ -172,9 +207,6 @@ impl<'c> Horizontal<'c> {
                     _mm256_extracti128_si256::<1>(rgb),
                 );
             }
-        }
-        for xx in self.blocks.len() * BLOCK..c.start.len() {
-            out[xx * 3..xx * 3 + 3].copy_from_slice(&c.pixel(src, xx));
         }
     }
 }
@@ -263,6 +295,8 @@ mod tests {
             (300, 224),
             (150, 224),
             (447, 224),
+            // Windows of five pixels, where the fifth tap's work is done.
+            (500, 224),
             (7, 5),
             (405, 203),
             (90, 81),
