@@ -407,14 +407,7 @@ unsafe fn run8<const DX: bool, const DY: bool>(
     // past `top` or `bottom`, plus 3 for the right neighbours: within src (the caller's
     // bound).
     unsafe {
-        // Four bytes (channel values) as doubles.
-        let load = |i: usize| {
-            let v = _mm_loadu_si32(src.as_ptr().add(i));
-            _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v))
-        };
-        let lerp = |a: __m256d, b: __m256d, d: __m256d| {
-            _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
-        };
+        let load = |i: usize| bytes4(src, i);
         // Channel values 4k..4k + 4 belong to pixels (4k + j) / 3: their weights.
         let spread = |w: &[__m256d; 2], k: usize| {
             let v = w[k / 3];
@@ -508,14 +501,8 @@ unsafe fn lerp_pixel_avx2<const DX: bool, const DY: bool>(
     // SAFETY (all intrinsics): AVX2 is enabled; every load reads 4 bytes at i with
     // i + 4 <= corners[3] + 4 <= src.len(), checked above.
     unsafe {
-        // Four bytes from a corner (the pixel and one beyond) as doubles.
-        let load = |i: usize| {
-            let v = _mm_loadu_si32(src.as_ptr().add(i));
-            _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(v))
-        };
-        let lerp = |a: __m256d, b: __m256d, d: __m256d| {
-            _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d))
-        };
+        // Four bytes from a corner (the pixel and one beyond).
+        let load = |i: usize| bytes4(src, i);
         let (dxv, dyv) = (_mm256_set1_pd(dx), _mm256_set1_pd(dy));
         let along_x = |left: usize, right: usize| {
             if DX {
@@ -535,6 +522,34 @@ unsafe fn lerp_pixel_avx2<const DX: bool, const DY: bool>(
         let rgb = (_mm_cvtsi128_si32(bytes) as u32).to_le_bytes();
         o.copy_from_slice(&rgb[..3]);
     }
+}
+
+/// The four bytes `src[i..i + 4]` as doubles.
+///
+/// # Safety
+/// The CPU must support AVX2, and `i + 4` must not exceed `src.len()`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn bytes4(src: &[u8], i: usize) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's CPU supports AVX2 and the four bytes lie inside `src`.
+    unsafe { _mm256_cvtepi32_pd(_mm_cvtepu8_epi32(_mm_loadu_si32(src.as_ptr().add(i)))) }
+}
+
+/// Pillow's `a + (b - a) * d` in four lanes.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn lerp(
+    a: std::arch::x86_64::__m256d,
+    b: std::arch::x86_64::__m256d,
+    d: std::arch::x86_64::__m256d,
+) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
+    // SAFETY: the caller's CPU supports AVX2.
+    unsafe { _mm256_add_pd(a, _mm256_mul_pd(_mm256_sub_pd(b, a), d)) }
 }
 
 /// One pixel bilinearly from its four corners (byte offsets of `src`).
