@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::config::TrainTransform;
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
-use crate::mix::{RoundTables, normalize, tensorize_table};
+use crate::mix::{RoundTables, normalize, tensorize, tensorize_table};
 use crate::mixing_set::{MixingSet, Picture};
 use crate::ops::PreparedOp;
 use crate::plan::{
@@ -228,7 +228,7 @@ impl CpuExecutor {
             if stages.is_empty() {
                 // ToTensor computed, not looked up: a vector divide beats scattered loads.
                 for (m, &b) in mixed.iter_mut().zip(base_row) {
-                    *m = b as f32 / 255.0;
+                    *m = tensorize(b);
                 }
             }
             for (r, (source, tables)) in stages.iter().enumerate() {

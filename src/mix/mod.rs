@@ -11,9 +11,15 @@ pub(crate) use pow::{exp2, log2};
 
 use crate::plan::{MIX_ADD, RoundPlan};
 
-/// `ToTensor`: `v as f32 / 255`, for every byte.
+/// `ToTensor` of one byte: `v as f32 / 255`.
+#[inline(always)]
+pub fn tensorize(v: u8) -> f32 {
+    v as f32 / 255.0
+}
+
+/// [`tensorize`] for every byte.
 pub fn tensorize_table() -> [f32; 256] {
-    std::array::from_fn(|v| v as f32 / 255.0)
+    std::array::from_fn(|v| tensorize(v as u8))
 }
 
 /// The per-round constants of one mixing round.
@@ -70,7 +76,7 @@ impl RoundTables {
     /// scattered loads).
     #[inline(always)]
     fn add_value(&self, x: f32, v: u8) -> f32 {
-        let other = self.b * ((v as f32 / 255.0) * 2.0 - 1.0);
+        let other = self.b * (tensorize(v) * 2.0 - 1.0);
         clip01((self.a * (x * 2.0 - 1.0) + other + 1.0) / 2.0)
     }
 
@@ -143,7 +149,7 @@ impl RoundTables {
     pub fn mix_first_row(&self, base: &[u8], other: &[u8], mixed: &mut [f32]) {
         if self.add {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
-                *x = self.add_value(b as f32 / 255.0, v);
+                *x = self.add_value(tensorize(b), v);
             }
         } else {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
