@@ -229,8 +229,6 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             x1,
             r0,
             r1,
-            dx: c.dx,
-            dy: c.dy,
         }
     };
     let bounds = (last_x, last_y, stride);
@@ -247,16 +245,17 @@ fn row_avx2(m: &[f64; 6], img: &RgbImage, y: usize, out: &mut [u8]) {
             let (left, right) = pixels.split_at_mut(12);
             // SAFETY: as above.
             unsafe {
-                group_dispatch(src, &lanes(&a), left);
-                group_dispatch(src, &lanes(&b), right);
+                group_dispatch(src, &a, &lanes(&a), left);
+                group_dispatch(src, &b, &lanes(&b), right);
             }
         }
         x += 8;
     }
     if x < vector_width {
-        let l = lanes(&coords4(x));
+        let c = coords4(x);
+        let l = lanes(&c);
         // SAFETY: AVX2 is enabled for this function.
-        unsafe { group_dispatch(src, &l, &mut out[x * 3..x * 3 + 12]) };
+        unsafe { group_dispatch(src, &c, &l, &mut out[x * 3..x * 3 + 12]) };
         x += 4;
     }
     for x in x..width {
@@ -283,9 +282,9 @@ struct Coords {
     dy: std::arch::x86_64::__m256d,
 }
 
-/// Four output pixels mapped to the input: a bit of `inside` for each pixel inside the
-/// image, the byte offsets of its neighbours' columns (`x0`, `x1`) and rows (`r0`, `r1`),
-/// and its weights.
+/// Where four mapped pixels ([`Coords`]) read: a bit of `inside` for each pixel inside the
+/// image, and the byte offsets of its neighbours' columns (`x0`, `x1`) and rows (`r0`,
+/// `r1`).
 #[cfg(target_arch = "x86_64")]
 struct Lanes {
     inside: i32,
@@ -293,11 +292,9 @@ struct Lanes {
     x1: std::arch::x86_64::__m128i,
     r0: std::arch::x86_64::__m128i,
     r1: std::arch::x86_64::__m128i,
-    dx: std::arch::x86_64::__m256d,
-    dy: std::arch::x86_64::__m256d,
 }
 
-/// [`group`] for four mapped pixels, without the weights that are zero for all four:
+/// [`group`] for four mapped pixels (`c`, reading at `l`), without the weights that are zero for all four:
 /// shears keep one weight at zero all along the row (dy for shear_x, dx for shear_y), and
 /// a + (b - a) * 0 is a exactly, so that half of the work is skipped.
 ///
@@ -306,14 +303,14 @@ struct Lanes {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn group_dispatch(src: &[u8], l: &Lanes, pixels: &mut [u8]) {
+unsafe fn group_dispatch(src: &[u8], c: &Coords, l: &Lanes, pixels: &mut [u8]) {
     // SAFETY: the transmutes reinterpret 128- and 256-bit vectors as arrays of the same
     // size; the caller's CPU supports AVX2.
     unsafe {
         let lanes = |v: std::arch::x86_64::__m128i| -> [i32; 4] { std::mem::transmute(v) };
         let doubles = |v: std::arch::x86_64::__m256d| -> [f64; 4] { std::mem::transmute(v) };
         let corners = [lanes(l.x0), lanes(l.x1), lanes(l.r0), lanes(l.r1)];
-        let (dx, dy) = (doubles(l.dx), doubles(l.dy));
+        let (dx, dy) = (doubles(c.dx), doubles(c.dy));
         match (dx.iter().all(|&d| d == 0.0), dy.iter().all(|&d| d == 0.0)) {
             (false, false) => group::<true, true>(src, l.inside, corners, dx, dy, pixels),
             (false, true) => group::<true, false>(src, l.inside, corners, dx, dy, pixels),
