@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::config::TrainTransform;
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
-use crate::mix::{RoundTables, normalize, tensorize, tensorize_table};
+use crate::mix::{PairPowers, RoundTables, normalize, tensorize, tensorize_table};
 use crate::mixing_set::{MixingSet, Picture};
 use crate::ops::PreparedOp;
 use crate::plan::{
@@ -223,6 +223,13 @@ impl CpuExecutor {
         let mut bytes = vec![0u8; size * 3];
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
+        // A second round that multiplies looks its powers up by pair of bytes.
+        let mut memo = match stages.get(1) {
+            Some((_, second)) if !second.add && PairPowers::pays_off(plane * 3) => {
+                Some(PairPowers::new(second.a, size * 3))
+            }
+            _ => None,
+        };
         for y in 0..size {
             let base_row = base.row(&orig, &mix_pic, y, &mut base_bytes);
             if stages.is_empty() {
@@ -235,6 +242,11 @@ impl CpuExecutor {
                 let row = source.row(&orig, &mix_pic, y, &mut bytes);
                 if r == 0 {
                     tables.mix_first_row(base_row, row, &mut mixed);
+                    if let Some(memo) = &mut memo {
+                        memo.note_row(base_row, row, &mixed);
+                    }
+                } else if let (1, Some(memo)) = (r, &memo) {
+                    memo.mix_row(tables, &mut mixed, row);
                 } else {
                     tables.mix_row(&mut mixed, row);
                 }

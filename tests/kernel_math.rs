@@ -8,7 +8,7 @@ use std::mem::{offset_of, size_of};
 use common::{mixing, photos};
 use pixmix::fractal::device::{FlameArgs, FlameGenome, FlameXform};
 use pixmix::kernels::{HostKernelExecutor, host_bf16, host_f16, host_layout, host_pow};
-use pixmix::plan::{OpPlan, RoundPlan, SamplePlan};
+use pixmix::plan::{MIX_MULTIPLY, OpPlan, RoundPlan, SamplePlan};
 use pixmix::staging::{ImageMeta, KernelArgs, OpDesc, PictureMeta};
 use pixmix::{Config, CpuExecutor, Dtype, Operator, Planner, Preset, RgbImage, TrainTransform};
 
@@ -158,6 +158,33 @@ fn kernels_equal_the_cpu_executor_on_ragged_imagenet_batches() {
         ),
         2,
         None,
+    );
+}
+
+#[test]
+fn kernels_equal_the_cpu_executor_when_second_rounds_multiply() {
+    // The CPU executor looks the second round's powers up by pair of bytes in samples of
+    // this size: every sample with two rounds or more gets a multiplying second round,
+    // after either kind of first round.
+    let config = Config::preset(Preset::Imagenet);
+    let force = |n: usize, plan: &mut pixmix::BatchPlan| {
+        let mut forced = 0;
+        for i in 0..n {
+            let s = plan.samples[i];
+            if s.round_count >= 2 {
+                let first = s.first_round as usize;
+                plan.rounds[first].mix = (i % 2) as u32;
+                plan.rounds[first + 1].mix = MIX_MULTIPLY;
+                forced += 1;
+            }
+        }
+        assert!(forced >= 4, "only {forced} samples have two rounds");
+    };
+    compare(
+        &config,
+        &photos(10, &[(500, 375), (224, 224), (300, 260)], 100),
+        7,
+        Some(&force),
     );
 }
 
