@@ -221,6 +221,7 @@ impl CpuExecutor {
         let mix_pic = (s.mixing_x as usize, s.mixing_y as usize, pic);
         let mut base_bytes = vec![0u8; size * 3];
         let mut bytes = vec![0u8; size * 3];
+        let mut bytes1 = vec![0u8; size * 3];
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
         // A second round that multiplies looks its powers up by pair of bytes.
@@ -238,15 +239,17 @@ impl CpuExecutor {
                     *m = tensorize(b);
                 }
             }
-            for (r, (source, tables)) in stages.iter().enumerate() {
+            let mut done = 0;
+            if let (Some(memo), [(s0, t0), (s1, t1), ..]) = (&mut memo, &stages[..]) {
+                let row0 = s0.row(&orig, &mix_pic, y, &mut bytes);
+                let row1 = s1.row(&orig, &mix_pic, y, &mut bytes1);
+                memo.mix_rows(t0, [base_row, row0], t1, row1, &mut mixed);
+                done = 2;
+            }
+            for (r, (source, tables)) in stages.iter().enumerate().skip(done) {
                 let row = source.row(&orig, &mix_pic, y, &mut bytes);
                 if r == 0 {
                     tables.mix_first_row(base_row, row, &mut mixed);
-                    if let Some(memo) = &mut memo {
-                        memo.note_row(base_row, row, &mixed);
-                    }
-                } else if let (1, Some(memo)) = (r, &memo) {
-                    memo.mix_row(tables, &mut mixed, row);
                 } else {
                     tables.mix_row(&mut mixed, row);
                 }

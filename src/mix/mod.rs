@@ -157,9 +157,25 @@ impl RoundTables {
             }
         } else {
             for ((x, &b), &v) in mixed.iter_mut().zip(base).zip(other) {
-                *x = clip01(self.first[b as usize] * self.other[v as usize] / 2.0);
+                *x = self.multiply_first(b, v);
             }
         }
+    }
+
+    /// One value of [`mix_first_row`](Self::mix_first_row): a first round over the base
+    /// byte `b` and the other picture's byte `v`.
+    #[inline(always)]
+    pub fn first_value(&self, b: u8, v: u8) -> f32 {
+        if self.add {
+            self.add_value(tensorize(b), v)
+        } else {
+            self.multiply_first(b, v)
+        }
+    }
+
+    #[inline(always)]
+    fn multiply_first(&self, b: u8, v: u8) -> f32 {
+        clip01(self.first[b as usize] * self.other[v as usize] / 2.0)
     }
 }
 

@@ -46,45 +46,61 @@ impl PairPowers {
         }
     }
 
-    /// Takes note of a row after the first round: `base` and `other` are the bytes that
-    /// round mixed, `mixed` its result (the three of one length; a longer slice's tail is
-    /// ignored). Looks up each value's power, computing (eight at a time) those of pairs
-    /// that no earlier row held.
-    pub fn note_row(&mut self, base: &[u8], other: &[u8], mixed: &[f32]) {
+    /// The first two rounds of a row: `first` is the sample's first round, `base` and
+    /// `other` the bytes it mixes (of one length), `second` the round this memo was made
+    /// for and `other2` its other picture's bytes; `mixed` receives the result. The same
+    /// values as `first.mix_first_row` then `second.mix_row`, but the first round's
+    /// value is computed only where a pair is new to the sample.
+    pub fn mix_rows(
+        &mut self,
+        first: &RoundTables,
+        [base, other]: [&[u8]; 2],
+        second: &RoundTables,
+        other2: &[u8],
+        mixed: &mut [f32],
+    ) {
+        self.note_row(first, base, other);
+        self.mix_row(second, mixed, other2);
+    }
+
+    /// Looks up the powers of a row whose first round mixes `base` with `other` (a longer
+    /// slice's tail is ignored), computing (eight at a time) those of pairs that no
+    /// earlier row held.
+    fn note_row(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.note_row_avx2(base, other, mixed) };
+            return unsafe { self.note_row_avx2(first, base, other) };
         }
-        self.note_row_portable(base, other, mixed)
+        self.note_row_portable(first, base, other)
     }
 
     /// [`note_row`](Self::note_row) compiled for AVX2 (no FMA: the same powers).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn note_row_avx2(&mut self, base: &[u8], other: &[u8], mixed: &[f32]) {
+    fn note_row_avx2(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
         let mask = |c: &[f32]| match <&[f32; 8]>::try_from(c) {
             // A safe call: this function enables AVX2.
             Ok(c) => nan_mask_avx2(c),
             Err(_) => nan_mask(c),
         };
-        self.note_row_with(base, other, mixed, mask)
+        self.note_row_with(first, base, other, mask)
     }
 
-    fn note_row_portable(&mut self, base: &[u8], other: &[u8], mixed: &[f32]) {
-        self.note_row_with(base, other, mixed, nan_mask)
+    fn note_row_portable(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
+        self.note_row_with(first, base, other, nan_mask)
     }
 
     /// [`note_row`](Self::note_row) with `mask` finding the NaN among eight values.
     #[inline(always)]
     fn note_row_with(
         &mut self,
+        first: &RoundTables,
         base: &[u8],
         other: &[u8],
-        mixed: &[f32],
         mask: impl Fn(&[f32]) -> u8,
     ) {
-        let n = mixed.len().min(base.len()).min(other.len());
+        let n = base.len().min(other.len());
         let pair = |i: usize| ((base[i] as u16) << 8 | other[i] as u16) as usize;
         let powers = &mut *self.powers;
         self.row.resize(n, 0.0);
@@ -112,7 +128,7 @@ impl PairPowers {
         for chunk in &mut chunks {
             let mut p = [0f32; 8];
             for (p, &i) in p.iter_mut().zip(chunk) {
-                *p = mixed[i as usize] * 2.0;
+                *p = first.first_value(base[i as usize], other[i as usize]) * 2.0;
             }
             for p in &mut p {
                 *p = pow(*p, a);
@@ -123,16 +139,16 @@ impl PairPowers {
             }
         }
         for &i in chunks.remainder() {
-            let p = pow(mixed[i as usize] * 2.0, a);
+            let x = first.first_value(base[i as usize], other[i as usize]);
+            let p = pow(x * 2.0, a);
             row[i as usize] = p;
             powers[pair(i as usize)] = p;
         }
     }
 
-    /// The second round over the row last noted: `second` must be the round this memo was
-    /// made for, `other` its other picture's bytes. The same values as
-    /// `second.mix_row(mixed, other)`.
-    pub fn mix_row(&self, second: &RoundTables, mixed: &mut [f32], other: &[u8]) {
+    /// The second round over the row last noted, with `second`'s other picture's bytes
+    /// `other`.
+    fn mix_row(&self, second: &RoundTables, mixed: &mut [f32], other: &[u8]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
@@ -216,13 +232,12 @@ mod tests {
                 let (base, other1, other2) = (bytes(), bytes(), bytes());
                 let mut direct = vec![0f32; len];
                 first.mix_first_row(&base, &other1, &mut direct);
-                let after_first = direct.clone();
                 second.mix_row(&mut direct, &other2);
                 for (m, memo) in memos.iter_mut().enumerate() {
-                    let mut memoized = after_first.clone();
+                    let mut memoized = vec![0f32; len];
                     match m {
-                        0 => memo.note_row(&base, &other1, &memoized),
-                        _ => memo.note_row_portable(&base, &other1, &memoized),
+                        0 => memo.note_row(&first, &base, &other1),
+                        _ => memo.note_row_portable(&first, &base, &other1),
                     }
                     memo.mix_row(&second, &mut memoized, &other2);
                     for (i, (d, x)) in direct.iter().zip(&memoized).enumerate() {
