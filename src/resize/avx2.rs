@@ -69,12 +69,25 @@ impl Weights {
     }
 }
 
+/// Eight output pixels of a pass: their weights, laid out for the vectors, and where
+/// their windows start.
+struct Block {
+    /// Pixels `j` and `j + 4` of the block, in the low and the high lane of vector `j`.
+    weights: [Weights; 4],
+    /// Each pixel's first byte in the source row.
+    at: [usize; BLOCK],
+    /// Whether every window's 16-byte load stays inside the row (all blocks but those
+    /// with a window in the row's last 15 bytes): only other blocks choose, window by
+    /// window, between the row and its padded tail.
+    inside: bool,
+}
+
 /// The horizontal pass of one filter whose windows are at most [`MAX_TAPS`] pixels long
 /// (`c.taps` may be more, but no window's length), with every block's weights laid out
 /// for the vectors once.
 pub struct Horizontal<'c> {
     c: &'c Coeffs,
-    blocks: Vec<[Weights; 4]>,
+    blocks: Vec<Block>,
     /// Bytes in a source row.
     row_len: usize,
     /// Whether some window is five pixels long: only then is the fifth tap's work done
@@ -88,7 +101,14 @@ impl<'c> Horizontal<'c> {
         let blocks = (0..c.start.len() / BLOCK)
             .map(|b| {
                 let x0 = b * BLOCK;
-                std::array::from_fn(|j| Weights::new([c.window(x0 + j).1, c.window(x0 + j + 4).1]))
+                let at = std::array::from_fn(|j| c.start[x0 + j] * 3);
+                Block {
+                    weights: std::array::from_fn(|j| {
+                        Weights::new([c.window(x0 + j).1, c.window(x0 + j + 4).1])
+                    }),
+                    at,
+                    inside: at.iter().all(|&i| i + 16 <= row_len),
+                }
             })
             .collect();
         let five = c.len.iter().any(|&l| l > 4);
@@ -147,7 +167,7 @@ impl<'c> Horizontal<'c> {
         tail_at: usize,
         out: &mut [u8],
     ) {
-        let (c, row_len) = (self.c, self.row_len);
+        let row_len = self.row_len;
         // SAFETY (all intrinsics below): AVX2 is enabled for this function; every load
         // reads 16 bytes inside `src`, inside `tail` (a window starting past `row_len - 16`
         // starts past `tail_at` and before `row_len`, and `tail` holds 16 bytes beyond
@@ -159,21 +179,20 @@ impl<'c> Horizontal<'c> {
             let compact = _mm256_loadu_si256(COMPACT.as_ptr().cast());
             let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
             let half = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
-            for (b, weights) in self.blocks.iter().enumerate() {
+            for (b, block) in self.blocks.iter().enumerate() {
                 let x0 = b * BLOCK;
                 let o = &mut out[x0 * 3..(x0 + BLOCK) * 3];
-                let mut v = [_mm256_setzero_si256(); 4];
-                for (j, (v, w)) in v.iter_mut().zip(weights).enumerate() {
-                    let at = |xx: usize| {
-                        let i = c.start[xx] * 3;
-                        let p = if i + 16 <= row_len {
-                            src.as_ptr().add(i)
-                        } else {
-                            tail.as_ptr().add(i - tail_at)
-                        };
-                        _mm_loadu_si128(p.cast::<__m128i>())
+                let load = |i: usize| {
+                    let p = if block.inside || i + 16 <= row_len {
+                        src.as_ptr().add(i)
+                    } else {
+                        tail.as_ptr().add(i - tail_at)
                     };
-                    let p = _mm256_set_m128i(at(x0 + j + 4), at(x0 + j));
+                    _mm_loadu_si128(p.cast::<__m128i>())
+                };
+                let mut v = [_mm256_setzero_si256(); 4];
+                for (j, (v, w)) in v.iter_mut().zip(&block.weights).enumerate() {
+                    let p = _mm256_set_m128i(load(block.at[j + 4]), load(block.at[j]));
                     let w = |i: usize| _mm256_load_si256(w.0[i].as_ptr().cast());
                     let p01 = _mm256_shuffle_epi8(p, taps01);
                     let p23 = _mm256_shuffle_epi8(p, taps23);
