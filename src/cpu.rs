@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::config::TrainTransform;
 use crate::error::{Error, Result};
 use crate::image::RgbImage;
-use crate::mix::{PairPowers, RoundTables, normalize, tensorize, tensorize_table};
+use crate::mix::{PairMemo, RoundTables, normalize, tensorize, tensorize_table};
 use crate::mixing_set::{MixingSet, Picture};
 use crate::ops::PreparedOp;
 use crate::plan::{
@@ -224,13 +224,12 @@ impl CpuExecutor {
         let mut bytes1 = vec![0u8; size * 3];
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
-        // A second round that multiplies looks its powers up by pair of bytes.
-        let mut memo = match stages.get(1) {
-            Some((_, second)) if !second.add && PairPowers::pays_off(plane * 3) => {
-                Some(PairPowers::new(second.a, size * 3))
-            }
-            _ => None,
-        };
+        // The first rounds computed once a pair of bytes, where that saves powers.
+        let memo_rounds: Vec<_> = stages
+            .iter()
+            .map(|(source, tables)| (matches!(source, Source::Mixing), tables))
+            .collect();
+        let mut memo = PairMemo::new(&memo_rounds, plane * 3, size * 3);
         for y in 0..size {
             let base_row = base.row(&orig, &mix_pic, y, &mut base_bytes);
             if stages.is_empty() {
@@ -240,11 +239,14 @@ impl CpuExecutor {
                 }
             }
             let mut done = 0;
-            if let (Some(memo), [(s0, t0), (s1, t1), ..]) = (&mut memo, &stages[..]) {
-                let row0 = s0.row(&orig, &mix_pic, y, &mut bytes);
-                let row1 = s1.row(&orig, &mix_pic, y, &mut bytes1);
-                memo.mix_rows(t0, [base_row, row0], t1, row1, &mut mixed);
-                done = 2;
+            if let Some(memo) = &mut memo {
+                done = memo.rounds();
+                let key = stages[0].0.row(&orig, &mix_pic, y, &mut bytes);
+                let last = match memo.needs_last() {
+                    true => stages[done - 1].0.row(&orig, &mix_pic, y, &mut bytes1),
+                    false => &[],
+                };
+                memo.mix_rows(base_row, key, last, &mut mixed);
             }
             for (r, (source, tables)) in stages.iter().enumerate().skip(done) {
                 let row = source.row(&orig, &mix_pic, y, &mut bytes);

@@ -8,7 +8,7 @@ use std::mem::{offset_of, size_of};
 use common::{mixing, photos};
 use pixmix::fractal::device::{FlameArgs, FlameGenome, FlameXform};
 use pixmix::kernels::{HostKernelExecutor, host_bf16, host_f16, host_layout, host_pow};
-use pixmix::plan::{MIX_MULTIPLY, OpPlan, RoundPlan, SamplePlan};
+use pixmix::plan::{MIX_MULTIPLY, OpPlan, RoundPlan, SOURCE_MIXING, SamplePlan};
 use pixmix::staging::{ImageMeta, KernelArgs, OpDesc, PictureMeta};
 use pixmix::{Config, CpuExecutor, Dtype, Operator, Planner, Preset, RgbImage, TrainTransform};
 
@@ -162,27 +162,49 @@ fn kernels_equal_the_cpu_executor_on_ragged_imagenet_batches() {
 }
 
 #[test]
-fn kernels_equal_the_cpu_executor_when_second_rounds_multiply() {
-    // The CPU executor looks the second round's powers up by pair of bytes in samples of
-    // this size: every sample with two rounds or more gets a multiplying second round,
-    // after either kind of first round.
+fn kernels_equal_the_cpu_executor_when_memoized_rounds_multiply() {
+    // In samples of this size the CPU executor computes the first rounds once a pair of
+    // bytes (base, first other picture) and looks them up: the first round, the rounds
+    // after it that mix in the same mixing picture, and the power of the round after
+    // those. Every sample with two rounds or more gets multiplying rounds there: a second
+    // round after either kind of first round, or a run of mixing-picture rounds with
+    // the round after them multiplying.
     let config = Config::preset(Preset::Imagenet);
     let force = |n: usize, plan: &mut pixmix::BatchPlan| {
-        let mut forced = 0;
+        let (mut second, mut runs) = (0, 0);
         for i in 0..n {
             let s = plan.samples[i];
-            if s.round_count >= 2 {
-                let first = s.first_round as usize;
-                plan.rounds[first].mix = (i % 2) as u32;
-                plan.rounds[first + 1].mix = MIX_MULTIPLY;
-                forced += 1;
+            let first = s.first_round as usize;
+            let rounds = &mut plan.rounds[first..first + s.round_count as usize];
+            match rounds.len() {
+                0 | 1 => continue,
+                len if len == 2 || i % 3 == 0 => {
+                    rounds[0].mix = (i % 2) as u32;
+                    rounds[1].mix = MIX_MULTIPLY;
+                    second += 1;
+                }
+                len => {
+                    let run = 2 + i % (len - 1);
+                    for (r, round) in rounds.iter_mut().enumerate().take(run) {
+                        round.source = SOURCE_MIXING;
+                        round.aug = OpPlan::NONE;
+                        round.mix = ((i + r) % 2) as u32;
+                    }
+                    if let Some(next) = rounds.get_mut(run) {
+                        next.mix = MIX_MULTIPLY;
+                    }
+                    runs += 1;
+                }
             }
         }
-        assert!(forced >= 4, "only {forced} samples have two rounds");
+        assert!(
+            second >= 2 && runs >= 2,
+            "{second} and {runs} samples forced"
+        );
     };
     compare(
         &config,
-        &photos(10, &[(500, 375), (224, 224), (300, 260)], 100),
+        &photos(12, &[(500, 375), (224, 224), (300, 260)], 100),
         7,
         Some(&force),
     );

@@ -3,13 +3,13 @@
 //!
 //! The other picture of a round is always an 8-bit picture, so a multiplicative round's
 //! power of it takes one of 256 values: [`RoundTables`] precomputes them once per round.
-//! After the first round a value still depends on two bytes only, so the second round's
-//! powers are looked up by pair ([`PairPowers`]) in large samples.
+//! After the first round a value still depends on two bytes only, so in large samples the
+//! first rounds are computed once per pair of bytes and looked up ([`PairMemo`]).
 
 mod pairs;
 mod pow;
 
-pub use pairs::PairPowers;
+pub use pairs::PairMemo;
 pub use pow::pow;
 pub(crate) use pow::{exp2, log2};
 

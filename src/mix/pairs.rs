@@ -1,112 +1,164 @@
-//! A sample's second round, when it multiplies, through a memo of its powers.
+//! A sample's first rounds through a memo indexed by pairs of bytes.
 //!
-//! After the first round a value is a function of two bytes, the base picture's and the
-//! first other picture's, so the second round's power `(2x)^a` takes at most 65,536
-//! values, and a 224x224 sample's 150,528 values hold about a sixth as many distinct
-//! pairs. Each pair's power is computed the first time a row meets it, with the same IEEE
-//! operations as [`RoundTables::mix_row`], so the bytes do not change.
+//! After the first round a value depends on two bytes only: the base picture's and the
+//! first round's other picture's. It stays so through every following round that takes
+//! the same other picture (rounds that all mix in the sample's mixing picture), and the
+//! power `(2x)^a` of the round after them is a function of the same pair. A 224x224
+//! sample's 150,528 values hold about a sixth as many distinct pairs, so those rounds are
+//! computed once a pair, the first time a row meets it, with the same IEEE operations as
+//! [`RoundTables::mix_first_row`] and [`RoundTables::mix_row`]: the bytes do not change.
 
 use super::{RoundTables, clip01, pow};
 
 /// Every pair of bytes, `(base << 8) | other`.
 const PAIRS: usize = 1 << 16;
 
-/// The powers of one sample's second round, filled row by row as new pairs appear.
-pub struct PairPowers {
-    /// The second round's weight of the running picture.
-    a: f32,
-    /// `(2x)^a` of every pair met so far, NaN for the others. (A power of a base in
-    /// [0, 2] with a finite exponent is never NaN; with a NaN exponent every value would
-    /// just be computed anew, to the same NaN.)
-    powers: Box<[f32; PAIRS]>,
-    /// The powers of the row last noted.
+/// The memo of one sample's first rounds, filled row by row as new pairs appear.
+pub struct PairMemo<'t> {
+    /// The first round.
+    first: &'t RoundTables,
+    /// The rounds after it that mix in the same other picture.
+    same: Vec<&'t RoundTables>,
+    /// The next round, where it multiplies: its power of the running value is memoized,
+    /// its product with its own other picture computed per value.
+    power: Option<&'t RoundTables>,
+    /// Per pair met so far: the value after `first` and `same`, or its power under
+    /// `power`; NaN for the others. (No such value is NaN for finite weights; with a NaN
+    /// weight every value would just be computed anew, to the same NaN.)
+    table: Box<[f32; PAIRS]>,
+    /// The memo's values of the row last looked up.
     row: Vec<f32>,
     /// Positions in that row whose pair no earlier row held.
     fresh: Vec<u32>,
 }
 
-impl PairPowers {
-    /// Whether a sample of `values` values gains: the table's 256 KiB are filled once a
-    /// sample, and a few thousand values hold nearly as many distinct pairs.
-    pub fn pays_off(values: usize) -> bool {
-        values >= PAIRS / 2
-    }
-
-    /// The memo of a second round that multiplies with weight `a`, for rows of about
-    /// `row_len` values.
-    pub fn new(a: f32, row_len: usize) -> PairPowers {
-        PairPowers {
-            a,
-            powers: vec![f32::NAN; PAIRS]
+impl<'t> PairMemo<'t> {
+    /// The memo of a sample whose rounds are `rounds`, each with whether it mixes in the
+    /// sample's mixing picture, for a sample of `values` values in rows of `row_len`.
+    /// `None` where it would not gain: in small samples (the table's 256 KiB are filled
+    /// once a sample, and a few thousand values hold nearly as many distinct pairs), and
+    /// where no round but the first would multiply (a power is what a lookup saves).
+    pub fn new(
+        rounds: &[(bool, &'t RoundTables)],
+        values: usize,
+        row_len: usize,
+    ) -> Option<PairMemo<'t>> {
+        let &(first_mixing, first) = rounds.first()?;
+        if values < PAIRS / 2 {
+            return None;
+        }
+        let same_len = match first_mixing {
+            true => rounds[1..].iter().take_while(|(mixing, _)| *mixing).count(),
+            false => 0,
+        };
+        let same: Vec<_> = rounds[1..=same_len].iter().map(|&(_, t)| t).collect();
+        let power = rounds.get(1 + same_len).map(|&(_, t)| t).filter(|t| !t.add);
+        if power.is_none() && same.iter().all(|t| t.add) {
+            return None;
+        }
+        Some(PairMemo {
+            first,
+            same,
+            power,
+            table: vec![f32::NAN; PAIRS]
                 .into_boxed_slice()
                 .try_into()
                 .unwrap_or_else(|_| unreachable!("PAIRS entries")),
             row: vec![0.0; row_len],
             fresh: Vec::with_capacity(row_len),
-        }
+        })
     }
 
-    /// The first two rounds of a row: `first` is the sample's first round, `base` and
-    /// `other` the bytes it mixes (of one length), `second` the round this memo was made
-    /// for and `other2` its other picture's bytes; `mixed` receives the result. The same
-    /// values as `first.mix_first_row` then `second.mix_row`, but the first round's
-    /// value is computed only where a pair is new to the sample.
-    pub fn mix_rows(
-        &mut self,
-        first: &RoundTables,
-        [base, other]: [&[u8]; 2],
-        second: &RoundTables,
-        other2: &[u8],
-        mixed: &mut [f32],
-    ) {
-        self.note_row(first, base, other);
-        self.mix_row(second, mixed, other2);
+    /// How many of the sample's rounds [`mix_rows`](Self::mix_rows) applies.
+    pub fn rounds(&self) -> usize {
+        1 + self.same.len() + self.power.is_some() as usize
     }
 
-    /// Looks up the powers of a row whose first round mixes `base` with `other` (a longer
-    /// slice's tail is ignored), computing (eight at a time) those of pairs that no
-    /// earlier row held.
-    fn note_row(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
+    /// Whether the last round applied takes its own other picture (the `last` row of
+    /// [`mix_rows`](Self::mix_rows)).
+    pub fn needs_last(&self) -> bool {
+        self.power.is_some()
+    }
+
+    /// The memo's rounds over one row: `base` is the base picture's row, `key` the first
+    /// round's other picture's (and so every memoized round's but the last), `last` the
+    /// last round's other picture's where [`needs_last`](Self::needs_last) (else
+    /// ignored); `mixed` receives the running values after them. The same values as the
+    /// rounds one by one.
+    pub fn mix_rows(&mut self, base: &[u8], key: &[u8], last: &[u8], mixed: &mut [f32]) {
+        self.look_up(base, key);
+        self.finish_row(last, mixed);
+    }
+
+    /// The row last looked up into `mixed`, through the product with `last` where the
+    /// memo holds powers.
+    fn finish_row(&self, last: &[u8], mixed: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.note_row_avx2(first, base, other) };
+            return unsafe { self.finish_row_avx2(last, mixed) };
         }
-        self.note_row_portable(first, base, other)
+        self.finish_row_portable(last, mixed)
     }
 
-    /// [`note_row`](Self::note_row) compiled for AVX2 (no FMA: the same powers).
+    /// [`finish_row`](Self::finish_row) compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn note_row_avx2(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
+    fn finish_row_avx2(&self, last: &[u8], mixed: &mut [f32]) {
+        self.finish_row_portable(last, mixed)
+    }
+
+    #[inline(always)]
+    fn finish_row_portable(&self, last: &[u8], mixed: &mut [f32]) {
+        match self.power {
+            Some(t) => {
+                for ((x, &p), &v) in mixed.iter_mut().zip(&self.row).zip(last) {
+                    *x = clip01(p * t.other[v as usize] / 2.0);
+                }
+            }
+            None => {
+                let n = mixed.len().min(self.row.len());
+                mixed[..n].copy_from_slice(&self.row[..n]);
+            }
+        }
+    }
+
+    /// Looks up the values of a row of pairs (`base`, `key`; a longer slice's tail is
+    /// ignored), computing (eight at a time) those of pairs that no earlier row held.
+    fn look_up(&mut self, base: &[u8], key: &[u8]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.look_up_avx2(base, key) };
+        }
+        self.look_up_portable(base, key)
+    }
+
+    /// [`look_up`](Self::look_up) compiled for AVX2 (no FMA: the same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn look_up_avx2(&mut self, base: &[u8], key: &[u8]) {
         let mask = |c: &[f32]| match <&[f32; 8]>::try_from(c) {
             // A safe call: this function enables AVX2.
             Ok(c) => nan_mask_avx2(c),
             Err(_) => nan_mask(c),
         };
-        self.note_row_with(first, base, other, mask)
+        self.look_up_with(base, key, mask)
     }
 
-    fn note_row_portable(&mut self, first: &RoundTables, base: &[u8], other: &[u8]) {
-        self.note_row_with(first, base, other, nan_mask)
+    fn look_up_portable(&mut self, base: &[u8], key: &[u8]) {
+        self.look_up_with(base, key, nan_mask)
     }
 
-    /// [`note_row`](Self::note_row) with `mask` finding the NaN among eight values.
+    /// [`look_up`](Self::look_up) with `mask` finding the NaN among eight values.
     #[inline(always)]
-    fn note_row_with(
-        &mut self,
-        first: &RoundTables,
-        base: &[u8],
-        other: &[u8],
-        mask: impl Fn(&[f32]) -> u8,
-    ) {
-        let n = base.len().min(other.len());
-        let pair = |i: usize| ((base[i] as u16) << 8 | other[i] as u16) as usize;
-        let powers = &mut *self.powers;
+    fn look_up_with(&mut self, base: &[u8], key: &[u8], mask: impl Fn(&[f32]) -> u8) {
+        let n = base.len().min(key.len());
+        let table = &mut *self.table;
         self.row.resize(n, 0.0);
         let row = &mut self.row;
-        for ((p, &b), &v) in row.iter_mut().zip(base).zip(other) {
-            *p = powers[((b as u16) << 8 | v as u16) as usize];
+        for ((p, &b), &v) in row.iter_mut().zip(base).zip(key) {
+            *p = table[((b as u16) << 8 | v as u16) as usize];
         }
         // The NaN lanes, 64 values to a mask.
         let fresh = &mut self.fresh;
@@ -122,53 +174,25 @@ impl PairPowers {
             }
         }
         // A pair that repeats within its first row is computed at each place, with the
-        // same result: rare, and cheaper than finding the repeats.
-        let a = self.a;
-        let mut chunks = fresh.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut p = [0f32; 8];
-            for (p, &i) in p.iter_mut().zip(chunk) {
-                *p = first.first_value(base[i as usize], other[i as usize]) * 2.0;
+        // same result: rare, and cheaper than finding the repeats. A short last chunk
+        // repeats its first position in the unused lanes.
+        for chunk in fresh.chunks(8) {
+            let at: [usize; 8] =
+                std::array::from_fn(|j| *chunk.get(j).unwrap_or(&chunk[0]) as usize);
+            let (b, k) = (at.map(|i| base[i]), at.map(|i| key[i]));
+            let mut x: [f32; 8] = std::array::from_fn(|j| self.first.first_value(b[j], k[j]));
+            for t in &self.same {
+                t.mix_row(&mut x, &k);
             }
-            for p in &mut p {
-                *p = pow(*p, a);
+            if let Some(t) = self.power {
+                for x in &mut x {
+                    *x = pow(*x * 2.0, t.a);
+                }
             }
-            for (&p, &i) in p.iter().zip(chunk) {
-                row[i as usize] = p;
-                powers[pair(i as usize)] = p;
+            for (j, &i) in at.iter().enumerate().take(chunk.len()) {
+                row[i] = x[j];
+                table[((b[j] as u16) << 8 | k[j] as u16) as usize] = x[j];
             }
-        }
-        for &i in chunks.remainder() {
-            let x = first.first_value(base[i as usize], other[i as usize]);
-            let p = pow(x * 2.0, a);
-            row[i as usize] = p;
-            powers[pair(i as usize)] = p;
-        }
-    }
-
-    /// The second round over the row last noted, with `second`'s other picture's bytes
-    /// `other`.
-    fn mix_row(&self, second: &RoundTables, mixed: &mut [f32], other: &[u8]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.mix_row_avx2(second, mixed, other) };
-        }
-        self.mix_row_portable(second, mixed, other)
-    }
-
-    /// [`mix_row`](Self::mix_row) compiled for AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn mix_row_avx2(&self, second: &RoundTables, mixed: &mut [f32], other: &[u8]) {
-        self.mix_row_portable(second, mixed, other)
-    }
-
-    #[inline(always)]
-    fn mix_row_portable(&self, second: &RoundTables, mixed: &mut [f32], other: &[u8]) {
-        let table = &second.other;
-        for ((x, &p), &v) in mixed.iter_mut().zip(&self.row).zip(other) {
-            *x = clip01(p * table[v as usize] / 2.0);
         }
     }
 }
@@ -200,51 +224,89 @@ mod tests {
     use crate::plan::{MIX_ADD, MIX_MULTIPLY, RoundPlan};
     use crate::test_rng::xorshift64;
 
-    /// Rows of random bytes through either kind of first round, then a multiplying second
-    /// round with and without the memo: the same bits, for rows that repeat pairs (the
-    /// memo's lookups) and rows of fresh ones (its powers).
+    /// Random rows through samples of up to four rounds, every pattern of mixes and of
+    /// sources the memo distinguishes, with and without it: the same bits, for rows that
+    /// repeat pairs (the memo's lookups, also within a row) and rows of fresh ones (its
+    /// computations), through the CPU's fastest path and the portable one.
     #[test]
     fn memo_gives_the_direct_rounds_bits() {
         let tensor = tensorize_table();
         let mut next = xorshift64(0x9a17_5eed);
-        for (first_mix, a1, b1, a2, b2) in [
-            (MIX_MULTIPLY, 0.7f32, 0.4f32, 1.3f32, -0.2f32),
-            (MIX_ADD, 1.6, -0.5, 0.45, 0.8),
-            (MIX_MULTIPLY, 1.9, -0.9, 0.05, 0.3),
-        ] {
-            let round = |mix, a, b| RoundPlan {
-                mix,
-                a,
-                b,
-                ..bytemuck::Zeroable::zeroed()
-            };
-            let first = RoundTables::new(&round(first_mix, a1, b1), &tensor, true);
-            let second = RoundTables::new(&round(MIX_MULTIPLY, a2, b2), &tensor, false);
+        let weights = [
+            (0.7f32, 0.4f32),
+            (1.6, -0.5),
+            (0.45, 0.8),
+            (1.9, -0.9),
+            (0.05, 0.3),
+        ];
+        let mut memoized_patterns = 0;
+        for pattern in 0..256u32 {
+            let n = 2 + pattern as usize % 3;
+            let mixes: Vec<u32> = (0..n).map(|r| (pattern >> (2 + r)) & 1).collect();
+            let mixing: Vec<bool> = (0..n).map(|r| (pattern >> (5 + r)) & 1 == 1).collect();
+            let tables: Vec<RoundTables> = (0..n)
+                .map(|r| {
+                    let (a, b) = weights[(pattern as usize + r) % weights.len()];
+                    let mix = [MIX_ADD, MIX_MULTIPLY][mixes[r] as usize];
+                    let plan = RoundPlan {
+                        mix,
+                        a,
+                        b,
+                        ..bytemuck::Zeroable::zeroed()
+                    };
+                    RoundTables::new(&plan, &tensor, r == 0)
+                })
+                .collect();
+            let rounds: Vec<(bool, &RoundTables)> = mixing.iter().copied().zip(&tables).collect();
             let len = 333;
-            // Through the CPU's fastest path, and through the portable one.
-            let mut memos = [PairPowers::new(a2, len), PairPowers::new(a2, len)];
-            for row in 0..40 {
-                // Early rows draw from few bytes (pairs repeat, also within a row), later
-                // ones from all.
-                let span = if row < 20 { 6 } else { 256 };
+            let Some(mut fast) = PairMemo::new(&rounds, PAIRS, len) else {
+                continue;
+            };
+            let mut portable = PairMemo::new(&rounds, PAIRS, len).expect("as above");
+            memoized_patterns += 1;
+            for row in 0..6 {
+                // Early rows draw from few bytes (pairs repeat), later ones from all.
+                let span = if row < 3 { 6 } else { 256 };
                 let mut bytes =
                     || -> Vec<u8> { (0..len).map(|_| ((next() >> 40) % span) as u8).collect() };
-                let (base, other1, other2) = (bytes(), bytes(), bytes());
+                let base = bytes();
+                let mix = bytes();
+                // Each round's other picture: the mixing picture, or its own.
+                let others: Vec<Vec<u8>> = mixing
+                    .iter()
+                    .map(|&m| if m { mix.clone() } else { bytes() })
+                    .collect();
                 let mut direct = vec![0f32; len];
-                first.mix_first_row(&base, &other1, &mut direct);
-                second.mix_row(&mut direct, &other2);
-                for (m, memo) in memos.iter_mut().enumerate() {
-                    let mut memoized = vec![0f32; len];
+                tables[0].mix_first_row(&base, &others[0], &mut direct);
+                for (t, o) in tables.iter().zip(&others).skip(1) {
+                    t.mix_row(&mut direct, o);
+                }
+                for (m, memo) in [&mut fast, &mut portable].into_iter().enumerate() {
+                    let mut x = vec![0f32; len];
+                    let done = memo.rounds();
+                    let last = &others[done - 1];
                     match m {
-                        0 => memo.note_row(&first, &base, &other1),
-                        _ => memo.note_row_portable(&first, &base, &other1),
+                        0 => memo.look_up(&base, &others[0]),
+                        _ => memo.look_up_portable(&base, &others[0]),
                     }
-                    memo.mix_row(&second, &mut memoized, &other2);
-                    for (i, (d, x)) in direct.iter().zip(&memoized).enumerate() {
-                        assert_eq!(d.to_bits(), x.to_bits(), "memo {m}, row {row}, value {i}");
+                    // The rest of mix_rows, then the rounds after the memo's.
+                    memo.finish_row(last, &mut x);
+                    for (t, o) in tables.iter().zip(&others).skip(done) {
+                        t.mix_row(&mut x, o);
+                    }
+                    for (i, (d, x)) in direct.iter().zip(&x).enumerate() {
+                        assert_eq!(
+                            d.to_bits(),
+                            x.to_bits(),
+                            "pattern {pattern:#x}, memo {m}, row {row}, value {i}"
+                        );
                     }
                 }
             }
         }
+        assert!(
+            memoized_patterns > 50,
+            "{memoized_patterns} patterns memoized"
+        );
     }
 }
