@@ -221,15 +221,22 @@ impl CpuExecutor {
         let mix_pic = (s.mixing_x as usize, s.mixing_y as usize, pic);
         let mut base_bytes = vec![0u8; size * 3];
         let mut bytes = vec![0u8; size * 3];
-        let mut bytes1 = vec![0u8; size * 3];
         let mut mixed = vec![0f32; size * 3];
         let plane = size * size;
         // The first rounds computed once a pair of bytes, where that saves powers.
-        let memo_rounds: Vec<_> = stages
-            .iter()
-            .map(|(source, tables)| (matches!(source, Source::Mixing), tables))
-            .collect();
-        let mut memo = PairMemo::new(&memo_rounds, plane * 3, size * 3);
+        let mut memo = None;
+        if PairMemo::pays_off(plane * 3) {
+            let rounds: Vec<_> = stages
+                .iter()
+                .map(|(source, tables)| (matches!(source, Source::Mixing), tables))
+                .collect();
+            memo = PairMemo::new(&rounds, size * 3);
+        }
+        let last_len = match &memo {
+            Some(memo) if memo.needs_last() => size * 3,
+            _ => 0,
+        };
+        let mut last_bytes = vec![0u8; last_len];
         for y in 0..size {
             let base_row = base.row(&orig, &mix_pic, y, &mut base_bytes);
             if stages.is_empty() {
@@ -243,7 +250,7 @@ impl CpuExecutor {
                 done = memo.rounds();
                 let key = stages[0].0.row(&orig, &mix_pic, y, &mut bytes);
                 let last = match memo.needs_last() {
-                    true => stages[done - 1].0.row(&orig, &mix_pic, y, &mut bytes1),
+                    true => stages[done - 1].0.row(&orig, &mix_pic, y, &mut last_bytes),
                     false => &[],
                 };
                 memo.mix_rows(base_row, key, last, &mut mixed);

@@ -41,20 +41,18 @@ pub struct PairMemo<'t> {
 }
 
 impl<'t> PairMemo<'t> {
+    /// Whether a sample of `values` values can gain: the table's 256 KiB are filled once
+    /// a sample, and a few thousand values hold nearly as many distinct pairs.
+    pub fn pays_off(values: usize) -> bool {
+        values >= PAIRS / 2
+    }
+
     /// The memo of a sample whose rounds are `rounds`, each with whether it mixes in the
-    /// sample's mixing picture, for a sample of `values` values in rows of `row_len`.
-    /// `None` where it would not gain: in small samples (the table's 256 KiB are filled
-    /// once a sample, and a few thousand values hold nearly as many distinct pairs), and
-    /// where no round but the first would multiply (a power is what a lookup saves).
-    pub fn new(
-        rounds: &[(bool, &'t RoundTables)],
-        values: usize,
-        row_len: usize,
-    ) -> Option<PairMemo<'t>> {
+    /// sample's mixing picture, for rows of `row_len` values. `None` where no round but
+    /// the first would multiply: a power is what a lookup saves. (Ask
+    /// [`pays_off`](Self::pays_off) first.)
+    pub fn new(rounds: &[(bool, &'t RoundTables)], row_len: usize) -> Option<PairMemo<'t>> {
         let &(first_mixing, first) = rounds.first()?;
-        if values < PAIRS / 2 {
-            return None;
-        }
         let same_len = match first_mixing {
             true => rounds[1..].iter().take_while(|(mixing, _)| *mixing).count(),
             false => 0,
@@ -267,10 +265,10 @@ mod tests {
                 .collect();
             let rounds: Vec<(bool, &RoundTables)> = mixing.iter().copied().zip(&tables).collect();
             let len = 333;
-            let Some(mut fast) = PairMemo::new(&rounds, PAIRS, len) else {
+            let Some(mut fast) = PairMemo::new(&rounds, len) else {
                 continue;
             };
-            let mut portable = PairMemo::new(&rounds, PAIRS, len).expect("as above");
+            let mut portable = PairMemo::new(&rounds, len).expect("as above");
             memoized_patterns += 1;
             for row in 0..6 {
                 // Early rows draw from few bytes (pairs repeat), later ones from all.
