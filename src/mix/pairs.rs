@@ -92,30 +92,36 @@ impl<'t> PairMemo<'t> {
     /// ignored); `mixed` receives the running values after them. The same values as the
     /// rounds one by one.
     pub fn mix_rows(&mut self, base: &[u8], key: &[u8], last: &[u8], mixed: &mut [f32]) {
-        self.look_up(base, key);
-        self.finish_row(last, mixed);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.mix_rows_avx2(base, key, last, mixed) };
+        }
+        self.mix_rows_portable(base, key, last, mixed)
+    }
+
+    /// [`mix_rows`](Self::mix_rows) compiled for AVX2 (no FMA: the same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn mix_rows_avx2(&mut self, base: &[u8], key: &[u8], last: &[u8], mixed: &mut [f32]) {
+        let mask = |c: &[f32]| match <&[f32; 8]>::try_from(c) {
+            // A safe call: this function enables AVX2.
+            Ok(c) => nan_mask_avx2(c),
+            Err(_) => nan_mask(c),
+        };
+        self.look_up(base, key, mask);
+        self.finish_row(last, mixed)
+    }
+
+    fn mix_rows_portable(&mut self, base: &[u8], key: &[u8], last: &[u8], mixed: &mut [f32]) {
+        self.look_up(base, key, nan_mask);
+        self.finish_row(last, mixed)
     }
 
     /// The row last looked up into `mixed`, through the product with `last` where the
     /// memo holds powers.
-    fn finish_row(&self, last: &[u8], mixed: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.finish_row_avx2(last, mixed) };
-        }
-        self.finish_row_portable(last, mixed)
-    }
-
-    /// [`finish_row`](Self::finish_row) compiled for AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn finish_row_avx2(&self, last: &[u8], mixed: &mut [f32]) {
-        self.finish_row_portable(last, mixed)
-    }
-
     #[inline(always)]
-    fn finish_row_portable(&self, last: &[u8], mixed: &mut [f32]) {
+    fn finish_row(&self, last: &[u8], mixed: &mut [f32]) {
         match self.power {
             Some(t) => {
                 for ((x, &p), &v) in mixed.iter_mut().zip(&self.row).zip(last) {
@@ -130,35 +136,10 @@ impl<'t> PairMemo<'t> {
     }
 
     /// Looks up the values of a row of pairs (`base`, `key`; a longer slice's tail is
-    /// ignored), computing (eight at a time) those of pairs that no earlier row held.
-    fn look_up(&mut self, base: &[u8], key: &[u8]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { self.look_up_avx2(base, key) };
-        }
-        self.look_up_portable(base, key)
-    }
-
-    /// [`look_up`](Self::look_up) compiled for AVX2 (no FMA: the same values).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn look_up_avx2(&mut self, base: &[u8], key: &[u8]) {
-        let mask = |c: &[f32]| match <&[f32; 8]>::try_from(c) {
-            // A safe call: this function enables AVX2.
-            Ok(c) => nan_mask_avx2(c),
-            Err(_) => nan_mask(c),
-        };
-        self.look_up_with(base, key, mask)
-    }
-
-    fn look_up_portable(&mut self, base: &[u8], key: &[u8]) {
-        self.look_up_with(base, key, nan_mask)
-    }
-
-    /// [`look_up`](Self::look_up) with `mask` finding the NaN among eight values.
+    /// ignored), computing (eight at a time) those of pairs that no earlier row held;
+    /// `mask` finds the NaN among eight values.
     #[inline(always)]
-    fn look_up_with(&mut self, base: &[u8], key: &[u8], mask: impl Fn(&[f32]) -> u8) {
+    fn look_up(&mut self, base: &[u8], key: &[u8], mask: impl Fn(&[f32]) -> u8) {
         let n = base.len().min(key.len());
         let table = &mut *self.table;
         self.row.resize(n, 0.0);
@@ -292,11 +273,10 @@ mod tests {
                     let done = memo.rounds();
                     let last = &others[done - 1];
                     match m {
-                        0 => memo.look_up(&base, &others[0]),
-                        _ => memo.look_up_portable(&base, &others[0]),
+                        0 => memo.mix_rows(&base, &others[0], last, &mut x),
+                        _ => memo.mix_rows_portable(&base, &others[0], last, &mut x),
                     }
-                    // The rest of mix_rows, then the rounds after the memo's.
-                    memo.finish_row(last, &mut x);
+                    // Then the rounds after the memo's.
                     for (t, o) in tables.iter().zip(&others).skip(done) {
                         t.mix_row(&mut x, o);
                     }
