@@ -265,6 +265,89 @@ pub fn measure_cuda(
     })
 }
 
+/// What the CUDA driver emulator counted for batches of one preset: PTX instructions and
+/// bytes per kernel, never a time on a GPU.
+#[derive(Clone, Debug)]
+pub struct EmulatedProfile {
+    /// The preset.
+    pub preset: Preset,
+    /// Samples per batch.
+    pub batch: usize,
+    /// Output type.
+    pub dtype: Dtype,
+    /// Images the counts cover.
+    pub images: usize,
+    /// Per kernel, over those images.
+    pub kernels: Vec<crate::cuda::emulator::KernelCounts>,
+    /// Wall-clock seconds the emulator took for them.
+    pub seconds: f64,
+    /// The emulator's worker threads.
+    pub workers: usize,
+}
+
+impl EmulatedProfile {
+    /// Executed PTX instructions per image, all kernels.
+    pub fn instructions_per_image(&self) -> f64 {
+        self.kernels.iter().map(|k| k.total()).sum::<u64>() as f64 / self.images as f64
+    }
+
+    /// The emulator's own speed: PTX instructions a second per worker thread.
+    pub fn emulator_rate_per_worker(&self) -> f64 {
+        let total: u64 = self.kernels.iter().map(|k| k.total()).sum();
+        total as f64 / self.seconds / self.workers as f64
+    }
+}
+
+/// Runs the CUDA path under the driver emulator (as [`measure_cuda`] would, source images
+/// resident in device memory) for one warm-up and `batches` counted batches, and returns
+/// the emulator's counts for the counted ones. Fails when libcuda is not the emulator.
+pub fn profile_emulated_cuda(
+    preset: Preset,
+    batch: usize,
+    batches: usize,
+    dtype: Dtype,
+    ordinal: usize,
+) -> Result<EmulatedProfile> {
+    use crate::cuda::{CudaExecutor, emulator};
+    use crate::error::Error;
+
+    if !emulator::is_emulated() {
+        return Err(Error::NoCuda(
+            "libcuda is not the CUDA driver emulator (scripts/emulated-cuda.sh)".into(),
+        ));
+    }
+    let config = Config::preset(preset);
+    let (images, mixing) = bench_inputs(&config, preset, batch)?;
+    let sizes = RgbImage::sizes(&images);
+    let mut exec = CudaExecutor::new(&config, ordinal)?;
+    exec.set_mixing(&mixing)?;
+    let mut planner = Planner::new(&config, 0)?;
+    exec.augment_on_device(&planner.plan(&sizes, mixing.sizes())?, &images, dtype)?;
+    exec.synchronize()?;
+    let before = emulator::profile().unwrap_or_default();
+    let start = Instant::now();
+    for _ in 0..batches {
+        exec.augment_on_device(&planner.plan(&sizes, mixing.sizes())?, &images, dtype)?;
+    }
+    exec.synchronize()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let kernels = emulator::profile()
+        .unwrap_or_default()
+        .iter()
+        .map(|k| k.since(before.iter().find(|b| b.name == k.name)))
+        .filter(|k| k.launches > 0)
+        .collect();
+    Ok(EmulatedProfile {
+        preset,
+        batch,
+        dtype,
+        images: batch * batches,
+        kernels,
+        seconds,
+        workers: emulator::workers().unwrap_or(1),
+    })
+}
+
 /// Fractals per second at `size` x `size`, quality 25 (design defaults, rejection included),
 /// on the CPU (`ordinal` None) or on CUDA device `ordinal`, generating `count` pictures.
 pub fn measure_fractals(

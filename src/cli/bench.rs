@@ -82,6 +82,9 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         }
     }
     let presets = a.preset.map_or(Preset::ALL.to_vec(), |p| vec![p]);
+    if a.device == Device::Cuda && pixmix::cuda::emulator::is_emulated() {
+        return emulated(&a, &presets);
+    }
     for preset in presets {
         match a.device {
             Device::Cpu => {
@@ -123,6 +126,58 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `bench --device cuda` on the CUDA driver emulator: counts per image, never a rate.
+fn emulated(a: &BenchArgs, presets: &[Preset]) -> anyhow::Result<()> {
+    use pixmix::cuda::emulator::CLASSES;
+    println!(
+        "EMULATED: libcuda is the CUDA driver emulator; what follows are counts of emulated PTX \
+         instructions and bytes, not GPU measurements (no images/s)"
+    );
+    for &preset in presets {
+        let dtype = a.dtype.unwrap_or(if preset == Preset::Imagenet {
+            Dtype::F16
+        } else {
+            Dtype::F32
+        });
+        // Small batches: the emulator runs about 10^8 instructions a second.
+        let batch = a.batch.unwrap_or(match preset {
+            Preset::Cifar => 64,
+            Preset::Imagenet => 4,
+        });
+        let p = pixmix::bench::profile_emulated_cuda(preset, batch, 1, dtype, a.ordinal)?;
+        let per = |x: u64| x as f64 / p.images as f64;
+        println!(
+            "{preset} (emulated, batch {batch}, {}): {:.0} PTX instructions per image",
+            dtype.name(),
+            p.instructions_per_image()
+        );
+        for k in &p.kernels {
+            let classes: Vec<String> = CLASSES
+                .iter()
+                .zip(k.instructions)
+                .filter(|(_, n)| *n > 0)
+                .map(|(c, n)| format!("{c} {:.0}", per(n)))
+                .collect();
+            println!(
+                "  {}: {:.0} instructions per image ({}); global memory {:.0} bytes read, {:.0} written; shared memory {:.0} read, {:.0} written",
+                k.name,
+                per(k.total()),
+                classes.join(", "),
+                per(k.global_read),
+                per(k.global_written),
+                per(k.shared_read),
+                per(k.shared_written)
+            );
+        }
+        println!(
+            "  (the emulator itself ran {:.1} million PTX instructions a second per worker thread, {} threads, all checks as configured)",
+            p.emulator_rate_per_worker() / 1e6,
+            p.workers
+        );
     }
     Ok(())
 }

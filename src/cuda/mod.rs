@@ -5,6 +5,7 @@
 
 mod buffer;
 mod device;
+pub mod emulator;
 mod executor;
 pub mod fractal;
 

@@ -870,3 +870,61 @@ pub unsafe extern "C" fn cuProfilerStop() -> CUresult {
     write_profile();
     SUCCESS
 }
+
+// Extensions of the emulator (not part of the driver API): a program finds them with
+// dlsym, which also tells it that it runs on the emulator.
+
+/// Number of kernels profiled so far (every launch is counted, whatever
+/// `CUDA_EMU_PROFILE` says).
+#[unsafe(no_mangle)]
+pub extern "C" fn cuEmuProfileCount() -> c_int {
+    crate::profile::snapshot().len() as c_int
+}
+
+/// Kernel `index`'s totals (kernels sorted by name): its name, NUL-terminated, into `name`
+/// (`len` bytes), and into `counts` 13 numbers: launches, threads, executed instructions
+/// by class (f64, f32, integer, branch, atomic, memory, other), global bytes read and
+/// written, shared bytes read and written.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cuEmuProfileGet(
+    index: c_int,
+    name: *mut c_char,
+    len: usize,
+    counts: *mut u64,
+) -> CUresult {
+    let p = crate::profile::snapshot();
+    let Some((k, v)) = usize::try_from(index).ok().and_then(|i| p.iter().nth(i)) else {
+        return INVALID_VALUE;
+    };
+    if name.is_null() || len == 0 || counts.is_null() {
+        return INVALID_VALUE;
+    }
+    let s = &v.stats;
+    let mut all = vec![v.launches, s.threads];
+    all.extend_from_slice(&s.instructions);
+    all.extend_from_slice(&[
+        s.global_read,
+        s.global_written,
+        s.shared_read,
+        s.shared_written,
+    ]);
+    let n = k.len().min(len - 1);
+    // SAFETY: the caller's buffers hold `len` bytes and 13 numbers.
+    unsafe {
+        std::ptr::copy_nonoverlapping(k.as_ptr(), name as *mut u8, n);
+        *name.add(n) = 0;
+        std::ptr::copy_nonoverlapping(all.as_ptr(), counts, all.len());
+    }
+    SUCCESS
+}
+
+/// Worker threads a launch uses.
+#[unsafe(no_mangle)]
+pub extern "C" fn cuEmuWorkers() -> c_int {
+    let configured = driver().map_or(0, |d| d.config.workers);
+    if configured > 0 {
+        configured as c_int
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get()) as c_int
+    }
+}
