@@ -71,6 +71,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     accepted(&stats)
                 );
             }
+            Device::Cuda if pixmix::cuda::emulator::is_emulated() => println!(
+                "fractals: not measured on the CUDA driver emulator (no GPU timing); \
+                 `pixmix fractals --device cuda` runs the renderer there"
+            ),
             Device::Cuda => {
                 let count = 2048;
                 let (rate, stats) = measure_fractals(256, count, Some(a.ordinal))?;

@@ -81,8 +81,17 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         sheet.put(i / cols, i % cols, pic)?;
     }
     save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
+    // The CUDA driver emulator's pace is no GPU's.
+    let rate = if ran_on.starts_with("cuda") && pixmix::cuda::emulator::is_emulated() {
+        "no rate: emulated CUDA".to_string()
+    } else {
+        format!(
+            "{:.2} fractals/s",
+            stats.accepted as f64 / stats.seconds.max(1e-9)
+        )
+    };
     println!(
-        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted; {}), {:.2} fractals/s on {ran_on}",
+        "wrote {} fractals ({}x{}, quality {}) to {}: {} accepted, {} rejected ({:.0}% accepted; {}), {rate} on {ran_on}",
         stats.accepted,
         a.size,
         a.size,
@@ -92,7 +101,6 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         stats.rejected,
         100.0 * stats.acceptance_rate(),
         stats.rejection_summary(),
-        stats.accepted as f64 / stats.seconds.max(1e-9)
     );
     Ok(())
 }

@@ -23,6 +23,7 @@ pub type CUgraph = *mut c_void;
 
 pub const CUDA_SUCCESS: CUresult = 0;
 pub const CUDA_ERROR_OUT_OF_MEMORY: CUresult = 2;
+pub const CUDA_ERROR_NO_BINARY_FOR_GPU: CUresult = 209;
 pub const CUDA_ERROR_INVALID_PTX: CUresult = 218;
 pub const CUDA_ERROR_UNSUPPORTED_PTX_VERSION: CUresult = 222;
 pub const CUDA_ERROR_ILLEGAL_ADDRESS: CUresult = 700;
@@ -37,6 +38,12 @@ pub const LEGACY: CUstream = std::ptr::null_mut();
 
 unsafe extern "C" {
     pub fn cuInit(flags: c_uint) -> CUresult;
+    pub fn cuDriverGetVersion(version: *mut c_int) -> CUresult;
+    pub fn cuDeviceComputeCapability(
+        major: *mut c_int,
+        minor: *mut c_int,
+        dev: CUdevice,
+    ) -> CUresult;
     pub fn cuDeviceGetCount(count: *mut c_int) -> CUresult;
     pub fn cuDeviceGet(device: *mut CUdevice, ordinal: c_int) -> CUresult;
     pub fn cuDevicePrimaryCtxRetain(ctx: *mut CUcontext, dev: CUdevice) -> CUresult;
@@ -49,8 +56,7 @@ unsafe extern "C" {
     pub fn cuCtxSynchronize() -> CUresult;
     pub fn cuModuleLoadData(module: *mut CUmodule, image: *const c_void) -> CUresult;
     pub fn cuModuleUnload(module: CUmodule) -> CUresult;
-    pub fn cuModuleGetFunction(f: *mut CUfunction, m: CUmodule, name: *const c_char)
-    -> CUresult;
+    pub fn cuModuleGetFunction(f: *mut CUfunction, m: CUmodule, name: *const c_char) -> CUresult;
     pub fn cuLaunchKernel(
         f: CUfunction,
         grid_x: c_uint,
@@ -129,9 +135,14 @@ pub fn checks_ptx() -> String {
 /// clock are process-wide.
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Takes the test lock (a test that failed holding it does not stop the others).
+pub fn lock() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Takes the test lock and initializes the driver; every report recorded so far is dropped.
 pub fn serial() -> MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let guard = lock();
     // SAFETY: plain driver call.
     ok(unsafe { cuInit(0) });
     cuda::drain_reports();
@@ -177,6 +188,25 @@ impl Module {
         }
     }
 
+    /// Loads a fatbin file of tests/data (copied to 8-byte aligned memory, as nvcc embeds
+    /// fatbins).
+    pub fn try_fatbin(name: &str) -> Result<Module, CUresult> {
+        let bytes = std::fs::read(data(name)).expect("a fixture");
+        let mut image = vec![0u64; bytes.len().div_ceil(8)];
+        // SAFETY: the vector holds at least bytes.len() bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                image.as_mut_ptr() as *mut u8,
+                bytes.len(),
+            )
+        };
+        // SAFETY: the u64s' bytes.
+        let image =
+            unsafe { std::slice::from_raw_parts(image.as_ptr() as *const u8, 8 * image.len()) };
+        Module::try_load(image)
+    }
+
     /// Loads PTX text.
     pub fn try_ptx(text: &str) -> Result<Module, CUresult> {
         let c = CString::new(text).expect("PTX without NUL");
@@ -216,8 +246,15 @@ impl<T: Copy> Arg for T {
 }
 
 /// Launches `f` on a 1-D grid; the launch's own result (errors of the kernel come later).
-pub fn launch(f: CUfunction, grid: u32, block: u32, stream: CUstream, args: &[&dyn Arg]) -> CUresult {
-    let mut ptrs: Vec<*mut c_void> = args.iter().map(|a| a.ptr()).collect();
+pub fn launch(
+    f: CUfunction,
+    grid: u32,
+    block: u32,
+    stream: CUstream,
+    args: &[&dyn Arg],
+) -> CUresult {
+    // `<dyn Arg>::ptr`: `a.ptr()` on a `&&dyn Arg` would take the reference's address.
+    let mut ptrs: Vec<*mut c_void> = args.iter().map(|a| <dyn Arg>::ptr(*a)).collect();
     // SAFETY: one pointer per kernel parameter, each to a value of the parameter's type.
     unsafe {
         cuLaunchKernel(
@@ -409,7 +446,8 @@ pub fn rerun(test: &str, env: &[(&str, &str)]) -> Output {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("test {test} ... ok")) && stdout.contains("1 passed"),
+        stdout.contains(&format!("test {test} ... "))
+            && stdout.contains("test result: ok. 1 passed"),
         "child {test} did not run:\n{stdout}"
     );
     out
@@ -420,11 +458,12 @@ pub fn is_child() -> bool {
     std::env::var_os("EMU_TEST_CHILD").is_some()
 }
 
-/// The values a child printed as `RESULT key value` lines.
+/// The values a child printed as `RESULT key value` lines (the harness may have printed
+/// `test name ... ` before the first on its line).
 pub fn results(out: &Output, key: &str) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("RESULT "))
+        .filter_map(|l| l.find("RESULT ").map(|at| &l[at + "RESULT ".len()..]))
         .filter_map(|l| l.split_once(' '))
         .filter(|(k, _)| *k == key)
         .map(|(_, v)| v.to_owned())

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The emulated part of CI: the CUDA tests, the demo and the fractal renderer on the CUDA
+# driver emulator (scripts/emulated-cuda.sh), compared with the CPU path byte for byte,
+# the Python extension's CUDA batches, and the emulated profile. Every check is on; a
+# missing device, a check's report or a difference fails the run. Expects the release
+# build and the Python wheel of .ci/run (it builds what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIXMIX_REQUIRE_CUDA=1 CUDA_EMU_CHECKS=all
+emu=scripts/emulated-cuda.sh
+out=target/ci-emulated
+rm -rf "$out" && mkdir -p "$out"
+t0=$SECONDS
+step() { echo "== emulated: $* ($((SECONDS - t0)) s)"; }
+
+step "tests/cuda.rs"
+$emu cargo test --release --locked --test cuda -- --test-threads=1
+step "tests/cuda.rs again with stream jitter (operations delayed at random, seeded)"
+CUDA_EMU_JITTER=1 CUDA_EMU_JITTER_US=300 $emu cargo test --release --locked --test cuda -- \
+  --test-threads=1 cuda_writes_into owned_buffers gpu_fractals
+cargo build --release --locked --quiet
+step "demo: --device cuda equals --device cpu, byte for byte"
+target/release/pixmix demo --device cpu --out "$out/demo-cpu.png"
+$emu target/release/pixmix demo --device cuda --out "$out/demo-cuda.png"
+cmp "$out/demo-cpu.png" "$out/demo-cuda.png"
+step "fractals: the CUDA renderer equals the CPU renderer"
+target/release/pixmix fractals --count 3 --size 48 --device cpu --out "$out/fractals-cpu"
+$emu target/release/pixmix fractals --count 3 --size 48 --device cuda --out "$out/fractals-cuda"
+diff -r "$out/fractals-cpu" "$out/fractals-cuda"
+step "Python: CUDA batches through DLPack"
+py=.cache/py-venv/bin/python
+root=$PWD
+(cd /tmp && "$root/$emu" "$root/$py" -m pytest -q "$root/python/tests/test_cuda.py")
+step "bench --device cuda: the emulated profile"
+$emu target/release/pixmix bench --device cuda --batch 16 --preset cifar
+step "done"
