@@ -60,6 +60,9 @@ pub struct PtxEntry {
     /// The target architecture, e.g. 80 for `compute_80`: from the fatbin entry, or from the
     /// `.target sm_XX` directive of plain text; `None` when neither says.
     pub arch: Option<u32>,
+    /// Plain PTX text rather than an entry of a fatbin (a driver JIT-compiles text for the
+    /// device whatever its target, and fails on a newer one; from a fatbin it picks).
+    pub plain_text: bool,
 }
 
 /// Why a module image yields no PTX: each says what was seen, so a failing
@@ -500,6 +503,7 @@ impl Entry {
         Ok(PtxEntry {
             text: text.to_owned(),
             arch: (self.arch != 0).then_some(self.arch),
+            plain_text: false,
         })
     }
 }
@@ -613,6 +617,7 @@ fn read_text(bytes: &[u8]) -> Result<Vec<PtxEntry>, FatbinError> {
     Ok(vec![PtxEntry {
         text: text.to_owned(),
         arch: target_arch(text),
+        plain_text: true,
     }])
 }
 

@@ -321,11 +321,15 @@ pub fn describe_miss(addr: u64, len: u64, lookup: &Lookup) -> String {
             f.what,
             f.freed_by
         ),
-        Lookup::Live(a) | Lookup::Wild(Some(a)) if addr >= a.base => format!(
-            "{len} bytes at {addr:#x} are {} bytes past the end of {}",
-            (addr + len).saturating_sub(a.end()),
-            a.describe()
-        ),
+        Lookup::Live(a) | Lookup::Wild(Some(a))
+            if addr >= a.base && addr.saturating_sub(a.end()) < 1 << 20 =>
+        {
+            format!(
+                "{len} bytes at {addr:#x} are {} bytes past the end of {}",
+                (addr + len).saturating_sub(a.end()),
+                a.describe()
+            )
+        }
         _ => format!("address {addr:#x} is in no allocation"),
     }
 }

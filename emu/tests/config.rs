@@ -422,8 +422,6 @@ fn compute_capability_7_5_refuses_sm_80_ptx() {
 /// PTX text whose `.target` is newer than the device fails to JIT on a real driver:
 /// CUDA_ERROR_INVALID_PTX, as src/driver/api_module.rs `load` means to answer.
 #[test]
-#[ignore = "emulator bug: PTX text with .target sm_80 on CUDA_EMU_CC=7.5 gets 209 \
-            (NO_BINARY_FOR_GPU) from `pick`, so load's .target check (218) never runs"]
 fn compute_capability_7_5_refuses_sm_80_ptx_text_as_invalid_ptx() {
     if is_child() {
         return;

@@ -52,7 +52,7 @@ fn module_error(what: &str, code: CUresult) -> CUresult {
 fn pick(entries: &[PtxEntry], cc: u32) -> Result<&PtxEntry, CUresult> {
     entries
         .iter()
-        .filter(|e| e.arch.is_none_or(|a| a <= cc))
+        .filter(|e| e.plain_text || e.arch.is_none_or(|a| a <= cc))
         .max_by_key(|e| e.arch.unwrap_or(0))
         .ok_or_else(|| {
             let archs: Vec<String> = entries

@@ -4,7 +4,10 @@
 //! of barriers its block has passed); accesses of different blocks are never ordered.
 //! Two atomics never race with each other.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU64,
+    Ordering::{Relaxed, SeqCst},
+};
 
 const ATOMIC: u64 = 1;
 /// Several threads of one block read in the recorded epoch.
@@ -97,19 +100,19 @@ impl RaceShadow {
     /// Records a read of bytes `at..at + len`; the first unordered earlier write if any.
     #[inline]
     pub fn read(&self, at: usize, len: usize, who: &Who) -> Option<Conflict> {
+        // The reader records itself before it looks at the writer, and a writer swaps
+        // itself in before it looks at the readers (all sequentially consistent): of two
+        // threads of different workers at the same byte, at least one sees the other.
         for i in at..at + len {
-            let w = self.w[i].load(Relaxed);
-            if w != 0 && who.unordered(w) {
-                return Some(conflict(w, true));
-            }
             let r = self.r[i].load(Relaxed);
             let next = if r == 0 {
                 who.cell(0)
             } else if !who.unordered(r) {
                 if (r >> 20) - 1 == who.gtid && r & MANY == 0 {
-                    continue;
+                    r
+                } else {
+                    who.cell(0)
                 }
-                who.cell(0)
             } else {
                 let other_block = ((r >> 20) - 1) / who.tpb != who.block;
                 let flags = if other_block || r & MULTIBLOCK != 0 {
@@ -120,7 +123,11 @@ impl RaceShadow {
                 who.cell(flags)
             };
             if next != r {
-                self.r[i].store(next, Relaxed);
+                self.r[i].store(next, SeqCst);
+            }
+            let w = self.w[i].load(SeqCst);
+            if w != 0 && who.unordered(w) {
+                return Some(conflict(w, true));
             }
         }
         None
@@ -132,18 +139,17 @@ impl RaceShadow {
     pub fn write(&self, at: usize, len: usize, who: &Who, atomic: bool) -> Option<Conflict> {
         let flags = if atomic { ATOMIC } else { 0 };
         for i in at..at + len {
-            let w = self.w[i].load(Relaxed);
+            let w = self.w[i].swap(who.cell(flags), SeqCst);
             if w != 0 && who.unordered(w) && !(atomic && w & ATOMIC != 0) {
                 return Some(conflict(w, true));
             }
-            let r = self.r[i].load(Relaxed);
+            let r = self.r[i].load(SeqCst);
             if r != 0 {
                 if who.unordered(r) {
                     return Some(conflict(r, false));
                 }
                 self.r[i].store(0, Relaxed);
             }
-            self.w[i].store(who.cell(flags), Relaxed);
         }
         None
     }
