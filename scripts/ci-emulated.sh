@@ -18,6 +18,8 @@ $emu cargo test --release --locked --test cuda -- --test-threads=1
 step "tests/cuda.rs again with stream jitter (operations delayed at random, seeded)"
 CUDA_EMU_JITTER=1 CUDA_EMU_JITTER_US=300 $emu cargo test --release --locked --test cuda -- \
   --test-threads=1 cuda_writes_into owned_buffers gpu_fractals
+step "tests/cuda_devices.rs: two emulated devices"
+CUDA_EMU_DEVICES=2 $emu cargo test --release --locked --test cuda_devices
 cargo build --release --locked --quiet
 step "demo: --device cuda equals --device cpu, byte for byte"
 target/release/pixmix demo --device cpu --out "$out/demo-cpu.png"

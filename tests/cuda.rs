@@ -350,3 +350,155 @@ fn gpu_fractals_are_the_cpu_fractals_and_feed_pixmix_from_device_memory() {
         .fold(0f32, f32::max);
     assert!(worst <= 1e-5, "differs by {worst}");
 }
+
+/// Reports of the CUDA driver emulator's checks so far (None on a GPU, where
+/// compute-sanitizer's memcheck in scripts/device-check.sh plays that part).
+fn emulator_reports() -> Option<u64> {
+    pixmix::cuda::emulator::report_count()
+}
+
+/// Everything to run one small cifar batch.
+fn small_cifar(
+    test: &str,
+    seed: u64,
+) -> Option<(CudaExecutor, Config, Vec<RgbImage>, BatchPlan, MixingSet)> {
+    let config = Config::preset(Preset::Cifar);
+    let mut gpu = executor(&config, test)?;
+    let mix = mixing(&config);
+    gpu.set_mixing(&mix).unwrap();
+    let images = photos(16, &[(32, 32)], seed);
+    let plan = Planner::new(&config, seed)
+        .unwrap()
+        .plan(&vec![(32, 32); 16], mix.sizes())
+        .unwrap();
+    Some((gpu, config, images, plan, mix))
+}
+
+#[test]
+fn a_dropped_executor_frees_nothing_a_queued_upload_still_reads() {
+    let test = "a_dropped_executor_frees_nothing_a_queued_upload_still_reads";
+    let Some((mut gpu, _, images, plan, _)) = small_cifar(test, 11) else {
+        return;
+    };
+    let before = emulator_reports();
+    // Queued, not waited for: the upload from page-locked staging may still be pending.
+    gpu.augment_on_device(&plan, &images, Dtype::F32).unwrap();
+    drop(gpu);
+    assert_eq!(
+        emulator_reports(),
+        before,
+        "dropping the executor freed or reused memory a queued copy still used (see the report above)"
+    );
+}
+
+#[test]
+fn a_misaligned_destination_is_an_error_not_a_fault() {
+    let test = "a_misaligned_destination_is_an_error_not_a_fault";
+    let Some((mut gpu, _, images, plan, _)) = small_cifar(test, 12) else {
+        return;
+    };
+    let ctx = gpu.device().context().clone();
+    let caller = ctx.new_stream().unwrap();
+    let bytes = 16 * 3 * 32 * 32 * 4;
+    let dst = caller.alloc_zeros::<u8>(bytes + 16).unwrap();
+    let (ptr, sync) = dst.device_ptr(&caller);
+    // SAFETY: a live allocation of this context with room for the batch after 2 bytes; the
+    // call must refuse before anything runs.
+    let err = unsafe {
+        gpu.augment_into(
+            &plan,
+            &images,
+            Dtype::F32,
+            ptr + 2,
+            bytes,
+            caller.cu_stream(),
+        )
+    }
+    .unwrap_err();
+    assert!(err.to_string().contains("aligned"), "{err}");
+    // The context is intact: the aligned call works.
+    // SAFETY: as above, aligned.
+    unsafe { gpu.augment_into(&plan, &images, Dtype::F32, ptr, bytes, caller.cu_stream()) }
+        .unwrap();
+    drop(sync);
+    caller.synchronize().unwrap();
+}
+
+#[test]
+fn owned_buffers_come_from_a_pool_that_keeps_its_memory_between_batches() {
+    use cudarc::driver::sys;
+    let test = "owned_buffers_come_from_a_pool_that_keeps_its_memory_between_batches";
+    let Some((mut gpu, _, images, plan, _)) = small_cifar(test, 13) else {
+        return;
+    };
+    for _ in 0..2 {
+        let b = gpu.augment_to_buffer(&plan, &images, Dtype::F32).unwrap();
+        b.wait().unwrap();
+        drop(b);
+    }
+    gpu.synchronize().unwrap();
+    let ordinal = gpu.device().info().ordinal as i32;
+    let mut pool = std::ptr::null_mut();
+    let (mut reserved, mut used) = (0u64, 0u64);
+    // SAFETY: plain driver queries on the executor's (current) context.
+    unsafe {
+        let _ = gpu.device().context().bind_to_thread();
+        assert_eq!(
+            sys::cuDeviceGetDefaultMemPool(&mut pool, ordinal),
+            sys::CUresult::CUDA_SUCCESS
+        );
+        for (attr, v) in [
+            (
+                sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT,
+                &mut reserved,
+            ),
+            (
+                sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_CURRENT,
+                &mut used,
+            ),
+        ] {
+            assert_eq!(
+                sys::cuMemPoolGetAttribute(pool, attr, v as *mut u64 as *mut std::ffi::c_void),
+                sys::CUresult::CUDA_SUCCESS
+            );
+        }
+    }
+    // The freed batches' memory stays in the pool for the next batch.
+    assert!(
+        reserved - used >= (16 * 3 * 32 * 32 * 4) as u64,
+        "the pool released the freed batches' memory at the synchronization \
+         ({reserved} bytes reserved, {used} in use)"
+    );
+}
+
+#[test]
+fn another_stream_reads_a_device_output_after_waiting_on_its_event() {
+    use cudarc::driver::{result, sys};
+    let test = "another_stream_reads_a_device_output_after_waiting_on_its_event";
+    let Some((mut gpu, config, images, plan, mix)) = small_cifar(test, 14) else {
+        return;
+    };
+    let want = CpuExecutor::new(&config)
+        .unwrap()
+        .augment(&plan, &images, &mix, Dtype::F32)
+        .unwrap()
+        .to_f32_vec();
+    let before = emulator_reports();
+    let out = gpu.augment_on_device(&plan, &images, Dtype::F32).unwrap();
+    let reader = gpu.device().context().new_stream().unwrap();
+    let mut got = vec![0f32; want.len()];
+    // SAFETY: the event and the buffer belong to the executor's context, valid until its
+    // next-but-one call; the copy is ordered after the batch by the wait.
+    unsafe {
+        result::stream::wait_event(
+            reader.cu_stream(),
+            out.ready,
+            sys::CUevent_wait_flags::CU_EVENT_WAIT_DEFAULT,
+        )
+        .unwrap();
+        result::memcpy_dtoh_async(&mut got[..], out.ptr, reader.cu_stream()).unwrap();
+    }
+    reader.synchronize().unwrap();
+    assert_eq!(got, want);
+    assert_eq!(emulator_reports(), before, "the read raced the batch");
+}

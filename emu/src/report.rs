@@ -54,6 +54,12 @@ impl fmt::Display for Report {
 }
 
 static LOG: Mutex<Vec<Report>> = Mutex::new(Vec::new());
+static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Reports recorded since the process started (draining does not lower it).
+pub fn report_count() -> u64 {
+    COUNT.load(std::sync::atomic::Ordering::Acquire)
+}
 
 /// Records a report and prints it to standard error.
 pub fn record(report: Report) {
@@ -69,6 +75,7 @@ pub fn record(report: Report) {
         }
     }
     LOG.lock().unwrap_or_else(|e| e.into_inner()).push(report);
+    COUNT.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
 }
 
 /// Takes every report recorded so far.

@@ -503,7 +503,7 @@ fn freeing_a_pinned_buffer_with_a_queued_copy_is_a_hazard() {
         assert_eq!(
             r.summary,
             format!(
-                "cuMemFreeHost of page-locked buffer {:#x} ({bytes} bytes) while 1 queued copies still read or write it",
+                "cuMemFreeHost of page-locked buffer {:#x} ({bytes} bytes) with 1 queued copies the host never waited for",
                 host as usize
             )
         );

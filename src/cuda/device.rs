@@ -108,6 +108,7 @@ impl CudaDevice {
         }
         let ctx = CudaContext::new(ordinal).map_err(cuda("opening the device"))?;
         let info = info(&ctx)?;
+        keep_pool_memory(&ctx).map_err(cuda("configuring the memory pool"))?;
         let stream = ctx.new_stream().map_err(cuda("creating a stream"))?;
         let module = load_module(&ctx, info.compute_capability)?;
         let f = |name: &str| {
@@ -151,6 +152,33 @@ impl CudaDevice {
     /// The raw stream the executor launches on (for ordering with a caller's stream).
     pub fn raw_stream(&self) -> cudarc::driver::sys::CUstream {
         self.stream.cu_stream()
+    }
+}
+
+/// Batches allocate stream-ordered memory (owned buffers, grown slots). With the default
+/// release threshold of 0 the pool hands freed memory back at every synchronization, so
+/// each batch would pay a real allocation: keep it instead, as torch's allocator does.
+fn keep_pool_memory(ctx: &Arc<CudaContext>) -> std::result::Result<(), DriverError> {
+    use cudarc::driver::{result, sys};
+    let dev = ctx.cu_device();
+    // SAFETY: plain queries and settings of this device's default pool.
+    unsafe {
+        let pools = result::device::get_attribute(
+            dev,
+            sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED,
+        )?;
+        if pools == 0 {
+            return Ok(());
+        }
+        let mut pool = std::ptr::null_mut();
+        sys::cuDeviceGetDefaultMemPool(&mut pool, dev).result()?;
+        let mut keep = u64::MAX;
+        sys::cuMemPoolSetAttribute(
+            pool,
+            sys::CUmemPool_attribute::CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+            &mut keep as *mut u64 as *mut std::ffi::c_void,
+        )
+        .result()
     }
 }
 

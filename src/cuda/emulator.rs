@@ -75,6 +75,17 @@ pub fn is_emulated() -> bool {
     })
 }
 
+/// Reports the emulator's checks (memcheck, racecheck, initcheck, stream hazards) made
+/// since the process started (None without the emulator): tests compare it before and
+/// after a scenario, so a hazard that fails no call still fails the test.
+pub fn report_count() -> Option<u64> {
+    let lib = library()?;
+    // SAFETY: the emulator's `uint64_t cuEmuReportCount(void)`.
+    let f = unsafe { lib.get::<unsafe extern "C" fn() -> u64>(b"cuEmuReportCount\0") }.ok()?;
+    // SAFETY: no arguments.
+    Some(unsafe { f() })
+}
+
 /// Worker threads the emulator runs a launch on (None without the emulator).
 pub fn workers() -> Option<usize> {
     let lib = library()?;

@@ -1,7 +1,8 @@
 //! [`CudaExecutor`]: a batch in, normalized NCHW tensors out, all in device memory.
 
 use cudarc::driver::{
-    CudaEvent, CudaSlice, DevicePtr, DeviceRepr, LaunchConfig, PinnedHostSlice, PushKernelArg, sys,
+    CudaEvent, CudaSlice, DevicePtr, DeviceRepr, HostSlice, LaunchConfig, PinnedHostSlice,
+    PushKernelArg, sys,
 };
 
 use super::buffer::StreamBuffer;
@@ -36,6 +37,9 @@ pub struct DeviceOutput {
     pub shape: [usize; 4],
     /// Element type.
     pub dtype: Dtype,
+    /// Recorded after the batch's last kernel: another stream waits on it
+    /// (`cuStreamWaitEvent`) before reading. Valid as long as the batch.
+    pub ready: super::RawEvent,
 }
 
 /// Where a batch's source images are.
@@ -381,6 +385,12 @@ impl CudaExecutor {
         caller: sys::CUstream,
         work: impl FnOnce(&mut Self) -> Result<usize>,
     ) -> Result<()> {
+        // A null caller stream names the legacy stream of the CURRENT context: make it
+        // this device's (another device's context may be current, as after torch used it).
+        self.device
+            .ctx
+            .bind_to_thread()
+            .map_err(cuda("making the device current"))?;
         let ours = self.device.raw_stream();
         let wait = sys::CUevent_wait_flags::CU_EVENT_WAIT_DEFAULT;
         // SAFETY: both streams and the event belong to this context (caller's contract).
@@ -415,6 +425,7 @@ impl CudaExecutor {
             bytes,
             shape: [n, 3, s, s],
             dtype,
+            ready: self.slots[slot].done.cu_event(),
         })
     }
 
@@ -426,6 +437,10 @@ impl CudaExecutor {
         dtype: Dtype,
         target: Target,
     ) -> Result<usize> {
+        self.device
+            .ctx
+            .bind_to_thread()
+            .map_err(cuda("making the device current"))?;
         let c = &self.config;
         let s = c.size;
         let mixing = self.mixing.as_ref().ok_or_else(|| {
@@ -443,6 +458,16 @@ impl CudaExecutor {
             )));
         }
         let out_bytes = n * 3 * s * s * dtype.size();
+        if let Target::Ptr(ptr, _) = target
+            && !ptr.is_multiple_of(dtype.size() as u64)
+        {
+            // The kernels store whole elements: a misaligned one would fault the context.
+            return Err(Error::Input(format!(
+                "destination {ptr:#x} is not aligned to the {} bytes of a {} element",
+                dtype.size(),
+                dtype.name()
+            )));
+        }
         if let Target::Ptr(_, len) = target
             && len < out_bytes
         {
@@ -511,15 +536,20 @@ impl CudaExecutor {
         }
         let inputs = grow(device, &mut slot.inputs, total, "the batch's inputs")?;
         {
-            let src = &staging.as_slice().map_err(cuda("reading pinned memory"))?[..total];
+            // Dropping `recorded` records the staging buffer's event after the copy, so the
+            // buffer is rewritten (as_mut_slice) or freed (its drop) only once the copy has
+            // read it, whatever happens to this batch or the executor afterwards.
+            // SAFETY: the slice is used with the executor's stream only.
+            let (src, recorded) = unsafe { staging.stream_synced_slice(&device.stream) };
             let dst = slot
                 .inputs
                 .as_mut()
                 .ok_or_else(|| Error::Cuda("no input buffer".into()))?;
             device
                 .stream
-                .memcpy_htod(src, &mut dst.slice_mut(0..total))
+                .memcpy_htod(&src[..total], &mut dst.slice_mut(0..total))
                 .map_err(cuda("uploading the batch"))?;
+            drop(recorded);
         }
         let temp = grow(
             device,

@@ -15,3 +15,5 @@ pub use executor::{CudaExecutor, DeviceOutput};
 
 /// A driver stream handle, as `augment_into` takes it (e.g. torch's `cuda_stream`).
 pub type RawStream = cudarc::driver::sys::CUstream;
+/// A driver event handle (`DeviceOutput::ready`).
+pub type RawEvent = cudarc::driver::sys::CUevent;

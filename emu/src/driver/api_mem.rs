@@ -303,21 +303,45 @@ pub unsafe extern "C" fn cuMemGetInfo_v2(free: *mut usize, total: *mut usize) ->
 /// Copies queued and not yet run on a page-locked buffer, with a condition to wait on.
 type Pending = Arc<(Mutex<u64>, Condvar)>;
 
+/// A copy queued from or into a page-locked buffer, until the host is ordered after it.
+#[derive(Clone, Copy)]
+struct PinnedCopy {
+    lo: usize,
+    hi: usize,
+    stream: u64,
+    seq: u64,
+    /// The source bytes' checksum when queued (copies to the device).
+    sum: Option<u64>,
+}
+
+/// Copies of a buffer the host has not synchronized with. Unlike the pending count, this
+/// does not depend on whether a copy already ran: the verdict is the same on every run.
+type Copies = Arc<Mutex<Vec<PinnedCopy>>>;
+
 /// Page-locked host buffers.
 struct Pinned {
     ptr: usize,
     layout: Layout,
     /// Copies queued and not yet run.
     pending: Pending,
+    copies: Copies,
 }
 
 static PINNED: Mutex<BTreeMap<usize, Pinned>> = Mutex::new(BTreeMap::new());
 
-/// The pinned buffer holding `[p, p + len)`: its start and pending-copy counter.
-fn pinned(p: usize, len: usize) -> Option<(usize, Pending)> {
+/// The pinned buffer holding `[p, p + len)`: its start, pending-copy counter and copies.
+fn pinned(p: usize, len: usize) -> Option<(usize, Pending, Copies)> {
     let map = lock(&PINNED);
     let (&base, buf) = map.range(..=p).next_back()?;
-    (p + len <= base + buf.layout.size()).then(|| (base, buf.pending.clone()))
+    (p + len <= base + buf.layout.size()).then(|| (base, buf.pending.clone(), buf.copies.clone()))
+}
+
+/// The copies the host is not yet ordered after (the others are forgotten).
+fn unsynchronized(copies: &Copies) -> Vec<PinnedCopy> {
+    let host = super::stream::host_clock();
+    let mut c = lock(copies);
+    c.retain(|x| host.get(x.stream) < x.seq);
+    c.clone()
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
@@ -355,6 +379,7 @@ pub unsafe extern "C" fn cuMemHostAlloc(
                 ptr: p as usize,
                 layout,
                 pending: Arc::new((Mutex::new(0), Condvar::new())),
+                copies: Arc::new(Mutex::new(Vec::new())),
             },
         );
         unsafe { out(pp, p as *mut c_void) }
@@ -371,24 +396,27 @@ pub unsafe extern "C" fn cuMemAllocHost_v2(pp: *mut *mut c_void, size: usize) ->
 pub unsafe extern "C" fn cuMemFreeHost(p: *mut c_void) -> CUresult {
     ret(driver().and_then(|_| {
         let buf = lock(&PINNED).remove(&(p as usize)).ok_or(INVALID_VALUE)?;
-        let (m, cv) = &*buf.pending;
-        let mut n = lock(m);
-        if *n > 0 && hazards_on() {
+        let open = unsynchronized(&buf.copies);
+        if !open.is_empty() && hazards_on() {
             let r = Report {
                 check: Check::Hazard,
                 summary: format!(
-                    "cuMemFreeHost of page-locked buffer {:#x} ({} bytes) while {} queued copies still read or write it",
+                    "cuMemFreeHost of page-locked buffer {:#x} ({} bytes) with {} queued copies the host never waited for",
                     buf.ptr,
                     buf.layout.size(),
-                    *n
+                    open.len()
                 ),
-                details: vec!["the copies would read freed host memory on a GPU".into()],
+                details: vec![
+                    "on a GPU the copies may still read or write freed host memory: wait for them (an event, a stream synchronization) first".into(),
+                ],
             };
             match current() {
                 Ok(c) => hazard(&c.shared, r),
                 Err(_) => report::record(r),
             }
         }
+        let (m, cv) = &*buf.pending;
+        let mut n = lock(m);
         // Let the copies finish before the bytes go away (here, unlike on a GPU).
         while *n > 0 {
             n = cv.wait(n).unwrap_or_else(|e| e.into_inner());
@@ -417,12 +445,34 @@ fn htod(dst: u64, src: *const u8, n: usize, h: Handle, sync: bool) -> Result<(),
     let (a, off) = device_range(dst, n as u64, "cuMemcpyHtoD")?;
     let s2 = s.clone();
     let op = match pinned(src as usize, n) {
-        Some((base, pending)) => {
+        Some((base, pending, copies)) => {
             // SAFETY: the caller's buffer holds n bytes.
             let sum = checksum(unsafe { std::slice::from_raw_parts(src, n) });
+            let (lo, hi) = (src as usize, src as usize + n);
+            let rewritten = unsynchronized(&copies)
+                .into_iter()
+                .find(|c| c.lo == lo && c.hi == hi && c.sum.is_some_and(|x| x != sum));
+            if let Some(c) = rewritten
+                && hazards_on()
+            {
+                hazard(
+                    &s.ctx,
+                    Report {
+                        check: Check::Hazard,
+                        summary: format!(
+                            "page-locked bytes {lo:#x}..{hi:#x} were rewritten by the host after a copy from them was queued, and the host never waited for that copy"
+                        ),
+                        details: vec![format!(
+                            "the earlier copy was operation {} of stream id {}: on a GPU it may read the new bytes",
+                            c.seq, c.stream
+                        )],
+                    },
+                );
+                return Err(super::LAUNCH_FAILED);
+            }
             *lock(&pending.0) += 1;
             let p = SendPtr(src as *mut u8);
-            submit(
+            let op = submit(
                 &s,
                 Box::new(move |op| {
                     let p = p;
@@ -459,7 +509,15 @@ fn htod(dst: u64, src: *const u8, n: usize, h: Handle, sync: bool) -> Result<(),
                     *lock(m) -= 1;
                     cv.notify_all();
                 }),
-            )?
+            )?;
+            lock(&copies).push(PinnedCopy {
+                lo,
+                hi,
+                stream: op.stream,
+                seq: op.seq,
+                sum: Some(sum),
+            });
+            op
         }
         None => {
             // SAFETY: the caller's buffer holds n bytes.
@@ -492,7 +550,7 @@ fn dtoh(dst: *mut u8, src: u64, n: usize, h: Handle, sync: bool) -> Result<(), C
     let (a, off) = device_range(src, n as u64, "cuMemcpyDtoH")?;
     let s2 = s.clone();
     let is_pinned = pinned(dst as usize, n);
-    if let Some((_, pending)) = &is_pinned {
+    if let Some((_, pending, _)) = &is_pinned {
         *lock(&pending.0) += 1;
     }
     let pending = is_pinned.as_ref().map(|p| p.1.clone());
@@ -515,6 +573,15 @@ fn dtoh(dst: *mut u8, src: u64, n: usize, h: Handle, sync: bool) -> Result<(), C
             }
         }),
     )?;
+    if let Some((_, _, copies)) = &is_pinned {
+        lock(copies).push(PinnedCopy {
+            lo: dst as usize,
+            hi: dst as usize + n,
+            stream: op.stream,
+            seq: op.seq,
+            sum: None,
+        });
+    }
     // Into pageable memory the copy completes before the call returns.
     if sync || is_pinned.is_none() {
         finish(&s, &op)

@@ -195,6 +195,7 @@ pub unsafe extern "C" fn cuEventCreate(e: *mut Handle, flags: c_uint) -> CUresul
         d.register_at(
             h,
             Object::Event(Arc::new(Event {
+                ctx: current()?.shared.id,
                 recorded: std::sync::Mutex::new(None),
             })),
         );
@@ -216,6 +217,21 @@ pub unsafe extern "C" fn cuEventRecord(e: Handle, h: Handle) -> CUresult {
     ret(stream_of(h).and_then(|s| {
         s.ctx.check()?;
         let ev = event_of(e)?;
+        if ev.ctx != s.ctx.id {
+            // As the driver: an event is recorded only on a stream of its own context (a
+            // stream handle 0 names the legacy stream of the CURRENT context).
+            crate::report::record(crate::report::Report {
+                check: crate::report::Check::Hazard,
+                summary: format!(
+                    "cuEventRecord of an event of another context on {}",
+                    s.describe()
+                ),
+                details: vec![
+                    "make the event's context current, or pass a stream of its context".into(),
+                ],
+            });
+            return Err(INVALID_HANDLE);
+        }
         if s.legacy {
             // Recording on the legacy stream captures the blocking streams' work too.
             let waits = implicit_waits(&s)?;

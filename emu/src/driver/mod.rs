@@ -918,6 +918,13 @@ pub unsafe extern "C" fn cuEmuProfileGet(
     SUCCESS
 }
 
+/// Reports the checks recorded since the process started: a program's tests compare it
+/// before and after a scenario.
+#[unsafe(no_mangle)]
+pub extern "C" fn cuEmuReportCount() -> u64 {
+    crate::report::report_count()
+}
+
 /// Worker threads a launch uses.
 #[unsafe(no_mangle)]
 pub extern "C" fn cuEmuWorkers() -> c_int {

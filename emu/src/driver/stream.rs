@@ -292,6 +292,8 @@ impl Stream {
 
 /// An event.
 pub struct Event {
+    /// The context it was created in (internal id).
+    pub ctx: u64,
     pub recorded: Mutex<Option<Recorded>>,
 }
 
