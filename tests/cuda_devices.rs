@@ -38,7 +38,7 @@ fn caller_streams_are_ordered_on_the_executors_device() {
     let images = photos(8, &[(32, 32)], 3);
     let plan = Planner::new(&config, 3)
         .unwrap()
-        .plan(&vec![(32, 32); 8], mix.sizes())
+        .plan(&[(32, 32); 8], mix.sizes())
         .unwrap();
     let want = CpuExecutor::new(&config)
         .unwrap()
