@@ -22,7 +22,11 @@ void pixmix_host_run(const KernelArgs* a) {
             for (int c = 0; c < 3; c++) hist[c * 256 + orig[p * 3 + c]]++;
             luma_sum += pixmix_luma(orig + p * 3);
         }
-        pixmix_tables(args, n, hist, luma_sum);
+        PixmixChannelScan scans[3];
+        u32 prefix[768];
+        for (int c = 0; c < 3; c++) scans[c] = pixmix_scan_channel(hist + c * 256, prefix + c * 256);
+        for (i32 i = 0; i < 256; i++) pixmix_table_entry(args, n, scans, prefix, i);
+        pixmix_table_mean(args, n, luma_sum);
         for (i32 y = 0; y < size; y++)
             for (i32 x = 0; x < size; x++) pixmix_pixel(args, n, x, y);
     }

@@ -16,16 +16,20 @@ extern "C" __global__ void pixmix_train_pass2_kernel(KernelArgs args) {
 }
 
 // grid: (n), block: 256. Histograms in shared memory with integer atomics, so the
-// tables do not depend on scheduling.
+// tables do not depend on scheduling; then one thread per channel scans its histogram and
+// every thread builds table entries. The luma sum fits 32 bits (sizes up to 4096: at most
+// 4096 * 4096 * 255 < 2^32), so no 64-bit shared atomic (a compare-and-swap loop).
 extern "C" __global__ void pixmix_stats_kernel(KernelArgs args) {
     __shared__ u32 hist[768];
-    __shared__ unsigned long long luma_sum;
+    __shared__ u32 prefix[768];
+    __shared__ PixmixChannelScan scans[3];
+    __shared__ u32 luma_sum;
     u32 n = blockIdx.x;
     for (u32 i = threadIdx.x; i < 768; i += blockDim.x) hist[i] = 0u;
-    if (threadIdx.x == 0) luma_sum = 0ull;
+    if (threadIdx.x == 0) luma_sum = 0u;
     __syncthreads();
     const u8* orig = args.orig + (u64)n * args.size * args.size * 3;
-    u64 local = 0ull;
+    u32 local = 0u;
     for (u32 p = threadIdx.x; p < args.size * args.size; p += blockDim.x) {
         const u8* px = orig + (u64)p * 3;
         atomicAdd(&hist[px[0]], 1u);
@@ -33,9 +37,12 @@ extern "C" __global__ void pixmix_stats_kernel(KernelArgs args) {
         atomicAdd(&hist[512 + px[2]], 1u);
         local += pixmix_luma(px);
     }
-    atomicAdd(&luma_sum, (unsigned long long)local);
+    atomicAdd(&luma_sum, local);
     __syncthreads();
-    if (threadIdx.x == 0) pixmix_tables(args, n, hist, luma_sum);
+    if (threadIdx.x < 3) scans[threadIdx.x] = pixmix_scan_channel(hist + threadIdx.x * 256, prefix + threadIdx.x * 256);
+    __syncthreads();
+    for (u32 i = threadIdx.x; i < 256; i += blockDim.x) pixmix_table_entry(args, n, scans, prefix, (i32)i);
+    if (threadIdx.x == 0) pixmix_table_mean(args, n, luma_sum);
 }
 
 // grid: (ceil(size * size / block), n)

@@ -61,14 +61,21 @@ PIXMIX_HD void pixmix_train_pass2(const KernelArgs& args, u32 n, i32 x, i32 y) {
     }
 }
 
-// Tables of sample n from its histograms (3 x 256) and luma sum.
-PIXMIX_HD void pixmix_tables(const KernelArgs& args, u32 n, const u32* hist, u64 luma_sum) {
+// Entry i (0..255) of sample n's six channel tables, from the channel scans and prefix sums
+// (3 x 256) of its histograms.
+PIXMIX_HD void pixmix_table_entry(const KernelArgs& args, u32 n, const PixmixChannelScan* scans,
+                                  const u32* prefix, i32 i) {
     u8* t = args.tables + (u64)n * PIXMIX_TABLE_STRIDE;
     for (int c = 0; c < 3; c++) {
-        pixmix_autocontrast_table(hist + c * 256, t + PIXMIX_TABLE_AUTOCONTRAST + c * 256);
-        pixmix_equalize_table(hist + c * 256, t + PIXMIX_TABLE_EQUALIZE + c * 256);
+        t[PIXMIX_TABLE_AUTOCONTRAST + c * 256 + i] = pixmix_autocontrast_entry(scans[c], i);
+        t[PIXMIX_TABLE_EQUALIZE + c * 256 + i] = pixmix_equalize_entry(scans[c], prefix + c * 256, i);
     }
-    t[PIXMIX_TABLE_MEAN] = pixmix_mean_luma(luma_sum, (u64)args.size * args.size);
+}
+
+// Sample n's mean luma entry, from the luma sum of its original.
+PIXMIX_HD void pixmix_table_mean(const KernelArgs& args, u32 n, u64 luma_sum) {
+    args.tables[(u64)n * PIXMIX_TABLE_STRIDE + PIXMIX_TABLE_MEAN] =
+        pixmix_mean_luma(luma_sum, (u64)args.size * args.size);
 }
 
 // Output pixel (x, y) of sample n, all three channels.

@@ -1,4 +1,4 @@
-//! Every instruction form the executor accepts, end to end: parse -> compile -> interpret ->
+//! The instruction forms the executor accepts, end to end: parse -> compile -> interpret ->
 //! device memory, checked against values worked out by hand from the PTX ISA (9.1), never
 //! against `exec::arith` (whose own unit tests cover the pure functions).
 //!
@@ -6,9 +6,9 @@
 //! `%a %b %c %x` and writing typed destinations `%d %e %f %g`; [`run`] wraps it in a kernel
 //! whose thread `i` loads row `i`'s sources from a global buffer, runs the form and stores
 //! the destinations, so each row is one thread of one launch. Expected values are bit
-//! patterns; results the ISA leaves open are written `Nan*` (any NaN of the format) or sit in
-//! rows labelled "machine-specific" (the emulator's documented choice, which the ISA leaves
-//! unspecified). Rows where the emulator disagrees with the ISA are in the `#[ignore]`d
+//! patterns; results the ISA leaves open are written `Nan*` (any NaN of the format), `Near`
+//! (the approximate instructions, within the ISA's error bound) or sit in rows labelled
+//! "machine-specific" (the emulator's documented choice, which the ISA leaves unspecified). Rows where the emulator disagrees with the ISA are in the `#[ignore]`d
 //! `disputed_*` tests at the end, each with the ISA's words.
 //!
 //! Grid-shaped forms (barriers, shared memory, atomics, special registers, vector and
@@ -177,7 +177,7 @@ fn op(name: &str, dst: T, src: &[T], rows: Vec<Row>) -> Form {
 }
 
 /// A form written out as PTX lines over `%a..` and `%d..` (and the scratch registers
-/// `%t1..%t3`, `%q0..%q3`).
+/// `%t1..%t3`, `%q0..%q3`; `%rd3` holds the thread's source slot, `%rd4` its result slot).
 fn custom(name: &str, body: &str, dst: &[T], src: &[T], rows: Vec<Row>) -> Form {
     Form {
         name: name.to_string(),
@@ -2682,13 +2682,13 @@ fn param_loads() {
     assert_eq!(out.bytes(), want);
 }
 
-/// 64 threads: shared stores, `bar.sync 0`, a neighbour's value, shared atomics (32- and
-/// 64-bit), and a second barrier before reading the totals.
+/// 64 threads: shared stores, `bar.sync 0`, a neighbour's value, generic addresses of shared
+/// memory, shared atomics (32- and 64-bit), and a second barrier before reading the totals.
 #[test]
 fn shared_memory_barriers_and_shared_atomics() {
     let text = format!(
         "{HEAD}.visible .entry shm(\n\t.param .u64 shm_out\n)\n{{\n\
-         \t.reg .pred %p<2>;\n\t.reg .b32 %r<16>;\n\t.reg .b64 %rd<8>;\n\
+         \t.reg .pred %p<2>;\n\t.reg .b32 %r<18>;\n\t.reg .b64 %rd<12>;\n\
          \t.shared .align 4 .b8 shm_buf[256];\n\t.shared .align 8 .u64 shm_total;\n\
          \t.shared .align 4 .u32 shm_count;\n\
          \tld.param.u64 %rd0, [shm_out];\n\tcvta.to.global.u64 %rd1, %rd0;\n\
@@ -2708,15 +2708,20 @@ fn shared_memory_barriers_and_shared_atomics() {
          \tatom.shared.add.u64 %rd4, [%r11], %rd3;\n\
          \tbar.sync 0;\n\
          \tld.shared.u32 %r12, [shm_count];\n\tld.shared.u64 %rd5, [shm_total];\n\
-         \tmul.wide.u32 %rd6, %r0, 32;\n\tadd.s64 %rd7, %rd1, %rd6;\n\
+         \tmov.u64 %rd8, shm_buf;\n\tcvta.shared.u64 %rd8, %rd8;\n\
+         \tcvt.u64.u32 %rd9, %r2;\n\tadd.s64 %rd8, %rd8, %rd9;\n\tld.u32 %r14, [%rd8];\n\
+         \tcvta.to.shared.u64 %rd10, %rd8;\n\tcvt.u32.u64 %r15, %rd10;\n\
+         \tld.shared.u32 %r16, [%r15];\n\
+         \tmul.wide.u32 %rd6, %r0, 40;\n\tadd.s64 %rd7, %rd1, %rd6;\n\
          \tst.global.u32 [%rd7], %r8;\n\tst.global.u32 [%rd7+4], %r10;\n\
          \tst.global.u64 [%rd7+8], %rd4;\n\tst.global.u32 [%rd7+16], %r12;\n\
          \tst.global.u32 [%rd7+20], %r13;\n\tst.global.u64 [%rd7+24], %rd5;\n\
+         \tst.global.u32 [%rd7+32], %r14;\n\tst.global.u32 [%rd7+36], %r16;\n\
          \tret;\n}}\n"
     );
     let k = kernel(&text, "shm");
     assert!(k.has_barrier);
-    let out = Buf::new(&[0xAB; 64 * 32]);
+    let out = Buf::new(&[0xAB; 64 * 40]);
     launch(&k, [1; 3], [64, 1, 1], &params(&k, &[out.base()])).unwrap();
     let bytes = out.bytes();
     let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
@@ -2724,12 +2729,15 @@ fn shared_memory_barriers_and_shared_atomics() {
     let mut counts = Vec::new();
     let mut totals = Vec::new();
     for t in 0..64u32 {
-        let at = 32 * t as usize;
+        let at = 40 * t as usize;
         assert_eq!(
             u32_at(at),
             1000 + 3 * ((t + 1) % 64),
             "thread {t}: neighbour"
         );
+        // Its own element through a generic address (cvta.shared), and back (cvta.to.shared).
+        assert_eq!(u32_at(at + 32), 1000 + 3 * t, "thread {t}: generic ld");
+        assert_eq!(u32_at(at + 36), 1000 + 3 * t, "thread {t}: cvta.to.shared");
         let before = if t == 0 { 0 } else { 1000 + 3 * (t - 1) };
         assert_eq!(u32_at(at + 20), before, "thread {t}: [%r3+-4]");
         counts.push(u32_at(at + 4));
@@ -3095,6 +3103,11 @@ fn unsupported_forms_fail_at_load_naming_the_line() {
         ("call.uni helper, ();", "function calls"),
         ("call helper;", "function calls"),
         ("txq.width.b32 %r2, [tex_a];", "textures"),
+        // The parser already refuses tex's `[texref, {coordinates}]` operand.
+        (
+            "tex.1d.v4.s32.s32 {%r1, %r2, %r3, %r4}, [tex_a, {%r5}];",
+            "address",
+        ),
         ("add.ftz.f32 %f1, %f2, %f3;", ".ftz"),
         ("setp.lt.ftz.f32 %p1, %f2, %f3;", ".ftz"),
         ("frobnicate.b32 %r1, %r2;", "opcode frobnicate"),
