@@ -8,8 +8,8 @@
 //! the destinations, so each row is one thread of one launch. Expected values are bit
 //! patterns; results the ISA leaves open are written `Nan*` (any NaN of the format), `Near`
 //! (the approximate instructions, within the ISA's error bound) or sit in rows labelled
-//! "machine-specific" (the emulator's documented choice, which the ISA leaves unspecified). Rows where the emulator disagrees with the ISA are in the `#[ignore]`d
-//! `disputed_*` tests at the end, each with the ISA's words.
+//! "machine-specific" (the emulator's documented choice, which the ISA leaves unspecified). The `isa_*` tests at the end quote the ISA
+//! for rules an emulator easily gets wrong (NaN payloads, flushing, approximation ranges).
 //!
 //! Grid-shaped forms (barriers, shared memory, atomics, special registers, vector and
 //! parameter loads) have their own hand-written kernels, and the last tests check that
@@ -3144,18 +3144,14 @@ fn setp_with_two_destinations_is_rejected() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Disputed: where the emulator disagrees with the ISA (see the report in each message)
+// Rules quoted from the ISA that an emulator easily gets wrong
 // ---------------------------------------------------------------------------------------
 
 /// PTX ISA 9.1, 9.7.3 (Floating Point Instructions, overview): "NaN payloads are supported
 /// for double-precision instructions (except for rcp.approx.ftz.f64 and rsqrt.approx.ftz.f64,
-/// which maps input NaNs to a canonical NaN)". The emulator replaces every `.f64` NaN result
-/// with the canonical 0x7FFFFFFFFFFFFFFF (arith.rs `canon64`, used by `add_f64`, `mul_f64`,
-/// `div_f64`, `sqrt_f64`, `fma_f64`, and the soft-float path's NaN result), so an input
-/// NaN's payload is lost.
+/// which maps input NaNs to a canonical NaN)".
 #[test]
-#[ignore = "disputed: .f64 arithmetic canonicalizes NaNs; the ISA says double-precision NaN payloads are supported (arith.rs canon64)"]
-fn disputed_f64_nan_payloads() {
+fn isa_f64_nan_payloads() {
     const PAYLOAD: u64 = 0x7FF8_0000_0000_0123;
     check(vec![
         op(
@@ -3201,11 +3197,9 @@ fn disputed_f64_nan_payloads() {
 
 /// PTX ISA 9.1, 9.7.3.9 (abs): "For abs.f64, NaN input is passed through unchanged. Future
 /// implementations may comply with the IEEE 754 standard by preserving payload and modifying
-/// only the sign bit." The emulator clears the sign bit of every input (interp.rs
-/// `Op::FAbs => a(0) & (m >> 1)`), so a negative NaN comes back positive.
+/// only the sign bit."
 #[test]
-#[ignore = "disputed: abs.f64 clears a NaN's sign; the ISA says an abs.f64 NaN input is passed through unchanged (interp.rs Op::FAbs)"]
-fn disputed_abs_f64_nan() {
+fn isa_abs_f64_nan() {
     check(vec![op(
         "abs.f64",
         D,
@@ -3216,30 +3210,26 @@ fn disputed_abs_f64_nan() {
 
 /// PTX ISA 9.1, 9.7.13.5 (atom): "Current implementation of atom.add.f32 on global memory
 /// flushes subnormal inputs and results to sign-preserving zero; whereas atom.add.f32 on
-/// shared memory supports subnormal inputs and results". The emulator adds with the host's
-/// f32 addition in both spaces (interp.rs `atomic`, the `ScalarType::F32` arm), keeping
-/// subnormals on global memory.
+/// shared memory supports subnormal inputs and results".
 #[test]
-#[ignore = "disputed: atom.global.add.f32 keeps subnormals; the ISA says the global-memory implementation flushes subnormal inputs and results (interp.rs atomic)"]
-fn disputed_atom_global_add_f32_subnormals() {
+fn isa_atom_global_add_f32_subnormals() {
     check(vec![atom(
         "atom.global.add.f32",
         F,
         1,
         rows![
             [1, 1] => [B(1), B(0)],
-            [0x0080_0000, 0x8000_0001] => [B(0x0080_0000), B(0)],
+            // Normal inputs, a subnormal sum: flushed.
+            [0x0080_0001, 0x8080_0000] => [B(0x0080_0001), B(0)],
         ],
     )]);
 }
 
 /// PTX ISA 9.1, 9.7.3.8 (div): "div.approx.f32 implements a fast approximation to divide,
 /// computed as d = a * (1/b). ... For 2^126 < |b| < 2^128, if a is infinity, div.approx.f32
-/// returns NaN, otherwise it returns a sign-preserving zero." The emulator divides exactly
-/// (interp.rs `approx`, `Div => x / y`), giving a subnormal quotient (or infinity).
+/// returns NaN, otherwise it returns a sign-preserving zero."
 #[test]
-#[ignore = "disputed: div.approx.f32 by |b| in (2^126, 2^128) divides exactly; the ISA says it returns a sign-preserving zero, or NaN for an infinite a (interp.rs approx)"]
-fn disputed_div_approx_f32_huge_divisor() {
+fn isa_div_approx_f32_huge_divisor() {
     check(vec![op(
         "div.approx.f32",
         F,

@@ -653,6 +653,7 @@ fn canon32(x: f32) -> f32 {
     })
 }
 
+#[cfg(test)]
 fn canon64(x: f64) -> f64 {
     let bits = x.to_bits();
     let nan = 0x7FFF_FFFF_FFFF_FFFF;
@@ -668,7 +669,24 @@ fn soft32(op: impl Fn(FloatFormat, u64, u64) -> u64, a: f32, b: f32) -> f32 {
 }
 
 fn soft64(op: impl Fn(FloatFormat, u64, u64) -> u64, a: f64, b: f64) -> f64 {
-    f64::from_bits(op(FloatFormat::F64, a.to_bits(), b.to_bits()))
+    payload64(
+        f64::from_bits(op(FloatFormat::F64, a.to_bits(), b.to_bits())),
+        &[a, b],
+    )
+}
+
+/// A NaN result of `.f64` arithmetic: "NaN payloads are supported for double-precision
+/// instructions", so the first NaN operand comes back (quieted); a NaN made from numbers
+/// (0 * inf, inf - inf, sqrt(-1)) is the canonical one.
+fn payload64(r: f64, inputs: &[f64]) -> f64 {
+    let bits = r.to_bits();
+    if bits & 0x7FFF_FFFF_FFFF_FFFF <= 0x7FF0_0000_0000_0000 {
+        return r;
+    }
+    match inputs.iter().find(|x| x.is_nan()) {
+        Some(x) => f64::from_bits(x.to_bits() | 0x0008_0000_0000_0000),
+        None => canonical_nan_f64(),
+    }
 }
 
 /// `add.rX.f32`: `a + b` correctly rounded in direction `r`.
@@ -733,7 +751,7 @@ pub fn rcp_f32(a: f32, r: Rounding) -> f32 {
 /// `add.rX.f64`: `a + b` correctly rounded in direction `r`.
 pub fn add_f64(a: f64, b: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a + b),
+        Rounding::Nearest => payload64(a + b, &[a, b]),
         _ => soft64(|f, x, y| float_add(f, x, y, r), a, b),
     }
 }
@@ -741,7 +759,7 @@ pub fn add_f64(a: f64, b: f64, r: Rounding) -> f64 {
 /// `sub.rX.f64`: `a - b` correctly rounded in direction `r`.
 pub fn sub_f64(a: f64, b: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a - b),
+        Rounding::Nearest => payload64(a - b, &[a, b]),
         _ => soft64(|f, x, y| float_sub(f, x, y, r), a, b),
     }
 }
@@ -749,7 +767,7 @@ pub fn sub_f64(a: f64, b: f64, r: Rounding) -> f64 {
 /// `mul.rX.f64`: `a * b` correctly rounded in direction `r`.
 pub fn mul_f64(a: f64, b: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a * b),
+        Rounding::Nearest => payload64(a * b, &[a, b]),
         _ => soft64(|f, x, y| float_mul(f, x, y, r), a, b),
     }
 }
@@ -757,7 +775,7 @@ pub fn mul_f64(a: f64, b: f64, r: Rounding) -> f64 {
 /// `div.rX.f64`: `a / b` correctly rounded in direction `r`.
 pub fn div_f64(a: f64, b: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a / b),
+        Rounding::Nearest => payload64(a / b, &[a, b]),
         _ => soft64(|f, x, y| float_div(f, x, y, r), a, b),
     }
 }
@@ -765,22 +783,28 @@ pub fn div_f64(a: f64, b: f64, r: Rounding) -> f64 {
 /// `fma.rX.f64`: `a * b + c` with a single rounding in direction `r`.
 pub fn fma_f64(a: f64, b: f64, c: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a.mul_add(b, c)),
-        _ => f64::from_bits(float_fma(
-            FloatFormat::F64,
-            a.to_bits(),
-            b.to_bits(),
-            c.to_bits(),
-            r,
-        )),
+        Rounding::Nearest => payload64(a.mul_add(b, c), &[a, b, c]),
+        _ => payload64(
+            f64::from_bits(float_fma(
+                FloatFormat::F64,
+                a.to_bits(),
+                b.to_bits(),
+                c.to_bits(),
+                r,
+            )),
+            &[a, b, c],
+        ),
     }
 }
 
 /// `sqrt.rX.f64`: the square root correctly rounded in direction `r`.
 pub fn sqrt_f64(a: f64, r: Rounding) -> f64 {
     match r {
-        Rounding::Nearest => canon64(a.sqrt()),
-        _ => f64::from_bits(float_sqrt(FloatFormat::F64, a.to_bits(), r)),
+        Rounding::Nearest => payload64(a.sqrt(), &[a]),
+        _ => payload64(
+            f64::from_bits(float_sqrt(FloatFormat::F64, a.to_bits(), r)),
+            &[a],
+        ),
     }
 }
 
@@ -1776,14 +1800,17 @@ mod tests {
     }
 
     #[test]
-    fn nan_results_are_canonical() {
+    fn f32_nan_results_are_canonical_and_f64_ones_keep_the_payload() {
         let payload = f32::from_bits(0xFFC0_1234);
         for r in ALL {
             assert_eq!(f32b(add_f32(payload, 1.0, r)), 0x7FFF_FFFF);
             assert_eq!(f32b(mul_f32(1.0, payload, r)), 0x7FFF_FFFF);
             assert_eq!(f32b(sub_f32(f32::INFINITY, f32::INFINITY, r)), 0x7FFF_FFFF);
             assert_eq!(f32b(mul_f32(f32::INFINITY, 0.0, r)), 0x7FFF_FFFF);
-            assert_eq!(add_f64(f64::NAN, 1.0, r).to_bits(), 0x7FFF_FFFF_FFFF_FFFF);
+            // "NaN payloads are supported for double-precision instructions."
+            let p64 = f64::from_bits(0x7FF0_0000_0000_0123);
+            assert_eq!(add_f64(p64, 1.0, r).to_bits(), 0x7FF8_0000_0000_0123);
+            assert_eq!(fma_f64(1.0, 2.0, p64, r).to_bits(), 0x7FF8_0000_0000_0123);
             assert_eq!(sqrt_f64(-2.0, r).to_bits(), 0x7FFF_FFFF_FFFF_FFFF);
         }
         assert_eq!(canonical_nan_f32().to_bits(), 0x7FFF_FFFF);

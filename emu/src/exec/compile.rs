@@ -75,7 +75,10 @@ pub enum Approx {
     Rsqrt,
     Sqrt,
     Rcp,
+    /// `div.approx.f32`: a * (1/b), zero for |b| beyond 2^126.
     Div,
+    /// `div.full.f32`: full range.
+    DivFull,
     Tanh,
 }
 
@@ -153,7 +156,8 @@ pub enum Op {
     FAbs,
     FNeg,
     Copysign,
-    FApprox(Approx),
+    /// An approximate function; `true`: `.ftz` (subnormal inputs and results flushed).
+    FApprox(Approx, bool),
     Setp {
         cmp: Cmp,
         combine: Option<BoolOp>,
@@ -951,8 +955,11 @@ impl<'a> Compiler<'a> {
                     if !matches!(t, ScalarType::F32 | ScalarType::F64) {
                         return unsupported("half-precision arithmetic");
                     }
-                    if has("ftz") && t == ScalarType::F32 {
-                        return unsupported(".ftz (flush to zero)");
+                    let ftz = has("ftz");
+                    let approx_div =
+                        opn == "div" && (has("approx") || (has("full") && t == ScalarType::F32));
+                    if ftz && !approx_div {
+                        return unsupported(".ftz (flush to zero) on exact arithmetic");
                     }
                     let r = rounding.map(|r| r.0).unwrap_or(Rounding::Nearest);
                     if let Some((_, true)) = rounding {
@@ -973,9 +980,8 @@ impl<'a> Compiler<'a> {
                             }
                             Op::FFma(r, sat)
                         }
-                        "div" if has("approx") || (has("full") && t == ScalarType::F32) => {
-                            Op::FApprox(Approx::Div)
-                        }
+                        "div" if approx_div && has("full") => Op::FApprox(Approx::DivFull, ftz),
+                        "div" if approx_div => Op::FApprox(Approx::Div, ftz),
                         "div" => {
                             if rounding.is_none() {
                                 return unsupported("div without rounding");
@@ -1074,9 +1080,7 @@ impl<'a> Compiler<'a> {
             "sqrt" | "rcp" | "lg2" | "ex2" | "sin" | "cos" | "rsqrt" | "tanh" => {
                 let t = need_ty(ty)?;
                 allowed.extend(["approx", "ftz", "full"]);
-                if has("ftz") {
-                    return unsupported(".ftz (flush to zero)");
-                }
+                let ftz = has("ftz");
                 n_ops(2)?;
                 for m in &mods {
                     if Rounding::from_modifier(m).is_some() {
@@ -1085,16 +1089,19 @@ impl<'a> Compiler<'a> {
                 }
                 let exact = rounding.filter(|r| !r.1).map(|r| r.0);
                 inst.op = match (i.opcode.as_str(), exact) {
+                    (_, Some(_)) if ftz => {
+                        return unsupported(".ftz (flush to zero) on exact arithmetic");
+                    }
                     ("sqrt", Some(r)) => Op::FSqrt(r),
                     ("rcp", Some(r)) => Op::FRcp(r),
-                    ("sqrt", None) => Op::FApprox(Approx::Sqrt),
-                    ("rcp", None) => Op::FApprox(Approx::Rcp),
-                    ("lg2", None) => Op::FApprox(Approx::Lg2),
-                    ("ex2", None) => Op::FApprox(Approx::Ex2),
-                    ("sin", None) => Op::FApprox(Approx::Sin),
-                    ("cos", None) => Op::FApprox(Approx::Cos),
-                    ("rsqrt", None) => Op::FApprox(Approx::Rsqrt),
-                    ("tanh", None) => Op::FApprox(Approx::Tanh),
+                    ("sqrt", None) => Op::FApprox(Approx::Sqrt, ftz),
+                    ("rcp", None) => Op::FApprox(Approx::Rcp, ftz),
+                    ("lg2", None) => Op::FApprox(Approx::Lg2, ftz),
+                    ("ex2", None) => Op::FApprox(Approx::Ex2, ftz),
+                    ("sin", None) => Op::FApprox(Approx::Sin, ftz),
+                    ("cos", None) => Op::FApprox(Approx::Cos, ftz),
+                    ("rsqrt", None) => Op::FApprox(Approx::Rsqrt, ftz),
+                    ("tanh", None) => Op::FApprox(Approx::Tanh, ftz),
                     _ => return unsupported("this rounding"),
                 };
                 sources!(t);

@@ -617,8 +617,12 @@ impl<'e> Block<'e> {
                     let p = self.access(t, space, addr, size, Access::Atomic)?;
                     let b = t.regs[i.a[1] as usize];
                     let c = if i.na > 2 { t.regs[i.a[2] as usize] } else { 0 };
+                    // atom.add.f32 on global memory flushes subnormals (the ISA); shared keeps them.
+                    let global = !matches!(space, Space::Shared | Space::Local)
+                        && !(space == Space::Generic
+                            && (SHARED_WINDOW..LOCAL_WINDOW + WINDOW).contains(&addr));
                     // SAFETY: checked, aligned (memcheck) bytes of this size.
-                    let old = unsafe { atomic(p, i.ty, op, b, c) };
+                    let old = unsafe { atomic(p, i.ty, op, b, c, global) };
                     if let Op::Atom { .. } = i.op {
                         t.regs[i.d[0] as usize] = old;
                     }
@@ -777,13 +781,25 @@ impl<'e> Block<'e> {
                 arith::max_f32(f32_of(a(0)), f32_of(a(1))).to_bits() as u64
             }
             Op::FMax => arith::max_f64(f64_of(a(0)), f64_of(a(1))).to_bits(),
+            // abs.f64 passes a NaN through unchanged (the ISA); other types clear the sign.
+            Op::FAbs if ty == ScalarType::F64 && f64_of(a(0)).is_nan() => a(0),
             Op::FAbs => a(0) & (m >> 1),
             Op::FNeg => (a(0) ^ !(m >> 1)) & m,
             Op::Copysign if ty == ScalarType::F32 => {
                 arith::copysign_f32(f32_of(a(0)), f32_of(a(1))).to_bits() as u64
             }
             Op::Copysign => arith::copysign_f64(f64_of(a(0)), f64_of(a(1))).to_bits(),
-            Op::FApprox(k) => approx(k, ty, a(0), if i.na > 1 { a(1) } else { 0 }),
+            Op::FApprox(k, ftz) => {
+                let flush = |bits: u64| {
+                    if ftz && ty == ScalarType::F32 {
+                        arith::ftz_f32(f32_of(bits)).to_bits() as u64
+                    } else {
+                        bits
+                    }
+                };
+                let y = if i.na > 1 { flush(a(1)) } else { 0 };
+                flush(approx(k, ty, flush(a(0)), y))
+            }
             Op::Setp { cmp, combine } => {
                 let t0 = if ty == ScalarType::F32 {
                     arith::setp_f32(cmp, f32_of(a(0)), f32_of(a(1)))
@@ -832,12 +848,23 @@ fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
             Rsqrt => 1.0 / x.sqrt(),
             Sqrt => x.sqrt(),
             Rcp => 1.0 / x,
-            Div => x / y,
+            Div | DivFull => x / y,
             Tanh => x.tanh(),
         };
         return v.to_bits();
     }
     let (x, y) = (f32_of(x), f32_of(y));
+    if k == Div && (2f32.powi(126)..=f32::MAX).contains(&y.abs()) && y.abs() != 2f32.powi(126) {
+        // d = a * (1/b), and 1/b is below the normal range: a sign-preserving zero, NaN for
+        // an infinite a (the ISA's div.approx.f32).
+        let zero = if (x.is_sign_negative()) ^ (y.is_sign_negative()) {
+            -0.0f32
+        } else {
+            0.0
+        };
+        let v = if x.is_infinite() { f32::NAN } else { zero };
+        return v.to_bits() as u64;
+    }
     let v = match k {
         Lg2 => x.log2(),
         Ex2 => x.exp2(),
@@ -846,7 +873,7 @@ fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
         Rsqrt => 1.0 / x.sqrt(),
         Sqrt => x.sqrt(),
         Rcp => 1.0 / x,
-        Div => x / y,
+        Div | DivFull => x / y,
         Tanh => x.tanh(),
     };
     v.to_bits() as u64
@@ -856,7 +883,7 @@ fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
 ///
 /// # Safety
 /// `p` must address `ty.size()` bytes, aligned to that size.
-unsafe fn atomic(p: *mut u8, ty: ScalarType, op: AtomOp, b: u64, c: u64) -> u64 {
+unsafe fn atomic(p: *mut u8, ty: ScalarType, op: AtomOp, b: u64, c: u64, ftz: bool) -> u64 {
     macro_rules! rmw {
         ($atomic:ty, $int:ty) => {{
             // SAFETY: caller's contract.
@@ -891,9 +918,11 @@ unsafe fn atomic(p: *mut u8, ty: ScalarType, op: AtomOp, b: u64, c: u64) -> u64 
         ScalarType::F32 => {
             // SAFETY: caller's contract.
             let x = unsafe { AtomicU32::from_ptr(p as *mut u32) };
+            let flush = |v: f32| if ftz { arith::ftz_f32(v) } else { v };
             let old = x
                 .fetch_update(Relaxed, Relaxed, |o| {
-                    Some((f32::from_bits(o) + f32::from_bits(b as u32)).to_bits())
+                    let sum = flush(f32::from_bits(o)) + flush(f32::from_bits(b as u32));
+                    Some(flush(sum).to_bits())
                 })
                 .unwrap_or_else(|v| v);
             old as u64
