@@ -618,9 +618,9 @@ impl<'e> Block<'e> {
                     let b = t.regs[i.a[1] as usize];
                     let c = if i.na > 2 { t.regs[i.a[2] as usize] } else { 0 };
                     // atom.add.f32 on global memory flushes subnormals (the ISA); shared keeps them.
-                    let global = !matches!(space, Space::Shared | Space::Local)
-                        && !(space == Space::Generic
-                            && (SHARED_WINDOW..LOCAL_WINDOW + WINDOW).contains(&addr));
+                    let windowed = space == Space::Generic
+                        && (SHARED_WINDOW..LOCAL_WINDOW + WINDOW).contains(&addr);
+                    let global = !(matches!(space, Space::Shared | Space::Local) || windowed);
                     // SAFETY: checked, aligned (memcheck) bytes of this size.
                     let old = unsafe { atomic(p, i.ty, op, b, c, global) };
                     if let Op::Atom { .. } = i.op {
