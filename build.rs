@@ -1,7 +1,8 @@
 //! Builds the kernels: the stages compiled for the host (always, with the cc crate, so the
-//! GPU arithmetic is tested on every machine), and the CUDA fatbin (compute_80 PTX plus
-//! sm_90 code) when nvcc is found. The kernel source, with its headers inlined, is always
-//! embedded so NVRTC can compile it at first use where nvcc was missing.
+//! GPU arithmetic is tested on every machine), and the CUDA fatbin (compute_75 PTX plus
+//! machine code for sm_75 to sm_120) when nvcc is found. The kernel source, with its
+//! headers inlined, is always embedded so NVRTC can compile it at first use where nvcc was
+//! missing, or where the driver refuses the fatbin.
 //!
 //! nvcc is looked up in NVCC, CUDA_HOME/CUDA_PATH, PATH, then pip-installed toolchains
 //! (`nvidia/cu13/bin/nvcc` in this crate's `.cache/cuda-venv` or the python3 on PATH).
@@ -9,6 +10,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// The architectures the fatbin holds machine code for: Turing to Blackwell.
+const ARCHS: [u32; 7] = [75, 80, 86, 89, 90, 100, 120];
 
 const HEADERS: [&str; 8] = [
     "common.cuh",
@@ -62,8 +66,15 @@ fn main() {
         Some(nvcc) => {
             let status = Command::new(&nvcc)
                 .args(["-fatbin", "--fmad=false", "-O3", "-std=c++17"])
-                .args(["-gencode", "arch=compute_80,code=compute_80"])
-                .args(["-gencode", "arch=compute_90,code=sm_90"])
+                // PTX for the oldest architecture (any newer GPU JITs it) and machine code
+                // for each architecture CUDA 13 supports, so no GPU needs the JIT.
+                .args(["-gencode", "arch=compute_75,code=compute_75"])
+                .args(ARCHS.iter().flat_map(|a| {
+                    [
+                        "-gencode".to_string(),
+                        format!("arch=compute_{a},code=sm_{a}"),
+                    ]
+                }))
                 .arg("-o")
                 .arg(&fatbin)
                 .arg(kernels.join("pixmix.cu"))

@@ -85,7 +85,7 @@ struct ImageMeta {
     u32 temp_width;
     u32 temp_height;
     u32 vertical_first;
-    u32 reserved;
+    u32 coeffs;  // index of the first pass's resize filter in KernelArgs::coeffs
 };
 
 struct PictureMeta {
@@ -113,6 +113,9 @@ struct KernelArgs {
     u32 reserved;
     float mean[3];
     float std[3];
+    // Resize filters, computed once per sample on the host: for each pass, taps, then per
+    // output index {first input index, length, taps fixed-point weights}.
+    const i32* coeffs;
 };
 
 #if !defined(__CUDACC_RTC__) && defined(__cplusplus) && __cplusplus >= 201103L
@@ -122,5 +125,5 @@ static_assert(sizeof(SamplePlan) == 64, "SamplePlan layout");
 static_assert(sizeof(OpDesc) == 64, "OpDesc layout");
 static_assert(sizeof(ImageMeta) == 40, "ImageMeta layout");
 static_assert(sizeof(PictureMeta) == 16, "PictureMeta layout");
-static_assert(sizeof(KernelArgs) == 128, "KernelArgs layout");
+static_assert(sizeof(KernelArgs) == 136, "KernelArgs layout");
 #endif

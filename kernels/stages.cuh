@@ -24,10 +24,11 @@ PIXMIX_HD void pixmix_train_pass1(const KernelArgs& args, u32 n, u64 i) {
     i64 stride = (i64)im.width * 3;
     const u8* crop = img + (i64)s.crop_y * stride + (i64)s.crop_x * 3;
     u8* dst = args.temp + im.temp_offset + i * 3;
+    const i32* filter = args.coeffs + im.coeffs;
     if (im.vertical_first) {
-        pixmix_resample(crop + (i64)tx * 3, stride, (i32)s.crop_h, (i32)args.size, (i32)ty, dst);
+        pixmix_resample(crop + (i64)tx * 3, stride, pixmix_filter_entry(filter, (i32)ty), dst);
     } else {
-        pixmix_resample(crop + (i64)ty * stride, 3, (i32)s.crop_w, (i32)args.size, (i32)tx, dst);
+        pixmix_resample(crop + (i64)ty * stride, 3, pixmix_filter_entry(filter, (i32)tx), dst);
     }
 }
 
@@ -54,10 +55,11 @@ PIXMIX_HD void pixmix_train_pass2(const KernelArgs& args, u32 n, i32 x, i32 y) {
     i32 ox = s.flip ? size - 1 - x : x;
     u8* dst = orig + (y * size + ox) * 3;
     const u8* temp = args.temp + im.temp_offset;
+    const i32* filter = pixmix_second_filter(args.coeffs + im.coeffs, size);
     if (im.vertical_first) {
-        pixmix_resample(temp + (i64)y * im.temp_width * 3, 3, (i32)im.temp_width, size, x, dst);
+        pixmix_resample(temp + (i64)y * im.temp_width * 3, 3, pixmix_filter_entry(filter, x), dst);
     } else {
-        pixmix_resample(temp + (i64)x * 3, (i64)im.temp_width * 3, (i32)im.temp_height, size, y, dst);
+        pixmix_resample(temp + (i64)x * 3, (i64)im.temp_width * 3, pixmix_filter_entry(filter, y), dst);
     }
 }
 

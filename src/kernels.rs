@@ -143,6 +143,7 @@ impl HostKernelExecutor {
             reserved: 0,
             mean: c.mean,
             std: c.std,
+            coeffs: staged.coeffs.as_ptr() as u64,
         };
         // SAFETY: every pointer addresses a live buffer of the size the stages index
         // (checked plan, staged offsets), and nothing else touches them during the call.

@@ -127,8 +127,9 @@ pub struct ImageMeta {
     pub temp_height: u32,
     /// 1 when the vertical pass runs first (Pillow's rule).
     pub vertical_first: u32,
-    /// Keeps the layout free of implicit padding.
-    pub reserved: u32,
+    /// Index in the coefficient buffer of the first pass's filter, the second's following
+    /// it (see `resize::kernel_coeffs`); unused without an intermediate.
+    pub coeffs: u32,
 }
 
 /// Where a mixing picture lives.
@@ -181,6 +182,8 @@ pub struct KernelArgs {
     pub mean: [f32; 3],
     /// Normalization standard deviation.
     pub std: [f32; 3],
+    /// The resize filters of the samples that need them (`i32`s, see `ImageMeta::coeffs`).
+    pub coeffs: u64,
 }
 
 /// The kernels' code for a dtype.
@@ -205,6 +208,8 @@ pub struct StagedBatch {
     pub temp_bytes: usize,
     /// The largest intermediate, in pixels (sizes the first pass's grid).
     pub max_temp_pixels: usize,
+    /// The resize filters, two per resized sample (`ImageMeta::coeffs`).
+    pub coeffs: Vec<i32>,
 }
 
 /// Lays `plan` out for the kernels, for source images of `image_sizes` stored back to back
@@ -250,6 +255,17 @@ pub fn stage(
             } else {
                 (size as u32, ch as u32)
             };
+            meta.coeffs = u32::try_from(staged.coeffs.len()).map_err(|_| {
+                Error::Input("the batch's resize filters exceed 2^32 entries".into())
+            })?;
+            // First pass over the crop's first axis, second over the intermediate's other.
+            let (first_in, second_in) = if meta.vertical_first == 1 {
+                (ch as usize, cw as usize)
+            } else {
+                (cw as usize, ch as usize)
+            };
+            crate::resize::kernel_coeffs(first_in, size, &mut staged.coeffs);
+            crate::resize::kernel_coeffs(second_in, size, &mut staged.coeffs);
             let pixels = meta.temp_width as usize * meta.temp_height as usize;
             staged.temp_bytes += pixels * 3;
             staged.max_temp_pixels = staged.max_temp_pixels.max(pixels);

@@ -182,29 +182,70 @@ fn keep_pool_memory(ctx: &Arc<CudaContext>) -> std::result::Result<(), DriverErr
     }
 }
 
-fn load_module(ctx: &Arc<CudaContext>, (major, minor): (i32, i32)) -> Result<Arc<CudaModule>> {
-    let ptx = match FATBIN {
-        Some(bin) => Ptx::from_binary(bin.to_vec()),
-        None => {
-            // SAFETY: only tries to open the shared library.
-            if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-                return Err(Error::NoCuda(
-                    "the kernels were built without nvcc and NVRTC (libnvrtc) was not found to \
-                     compile them; install the CUDA toolkit or pip's nvidia-cuda-nvcc and rebuild"
-                        .into(),
-                ));
-            }
-            let opts = CompileOptions {
-                fmad: Some(false),
-                options: vec![
-                    format!("--gpu-architecture=compute_{major}{minor}"),
-                    "-std=c++17".into(),
-                ],
-                ..Default::default()
-            };
-            cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
-                .map_err(|e| Error::Cuda(format!("NVRTC could not compile the kernels: {e}")))?
-        }
+/// The driver's CUDA version as "13.0", or "unknown".
+fn driver_version() -> String {
+    let mut v = 0;
+    // SAFETY: writes one int.
+    match unsafe { cudarc::driver::sys::cuDriverGetVersion(&mut v) } {
+        cudarc::driver::sys::CUresult::CUDA_SUCCESS => format!("{}.{}", v / 1000, (v % 1000) / 10),
+        _ => "unknown".into(),
+    }
+}
+
+/// The embedded source compiled by NVRTC for compute capability `major.minor`.
+fn nvrtc_ptx((major, minor): (i32, i32)) -> Result<Ptx> {
+    // SAFETY: only tries to open the shared library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return Err(Error::NoCuda(
+            "NVRTC (libnvrtc) was not found to compile the embedded kernel source".into(),
+        ));
+    }
+    let opts = CompileOptions {
+        fmad: Some(false),
+        options: vec![
+            format!("--gpu-architecture=compute_{major}{minor}"),
+            "-std=c++17".into(),
+        ],
+        ..Default::default()
     };
-    ctx.load_module(ptx).map_err(cuda("loading the kernels"))
+    cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
+        .map_err(|e| Error::Cuda(format!("NVRTC could not compile the kernels: {e}")))
+}
+
+/// Loads the embedded fatbin; where the driver refuses it (older than the toolkit that
+/// built it, or a GPU it holds no code for), the embedded source compiled by the NVRTC
+/// library found at run time, whose PTX an older driver may accept.
+fn load_module(ctx: &Arc<CudaContext>, cc: (i32, i32)) -> Result<Arc<CudaModule>> {
+    let Some(bin) = FATBIN else {
+        return match nvrtc_ptx(cc) {
+            Ok(ptx) => ctx.load_module(ptx).map_err(cuda("loading the kernels")),
+            Err(Error::NoCuda(_)) => Err(Error::NoCuda(
+                "the kernels were built without nvcc and NVRTC (libnvrtc) was not found to \
+                 compile them; install the CUDA toolkit or pip's nvidia-cuda-nvcc and rebuild"
+                    .into(),
+            )),
+            Err(e) => Err(e),
+        };
+    };
+    let refused = match ctx.load_module(Ptx::from_binary(bin.to_vec())) {
+        Ok(m) => return Ok(m),
+        Err(e) => e,
+    };
+    let why = format!(
+        "the embedded kernels (nvcc 13.0: PTX ISA 9.0 for compute_75, machine code for sm_75 \
+         to sm_120) did not load on this sm_{}{} device: {refused}; they need a driver for CUDA \
+         13.0 or newer (the 580 series), and this driver is CUDA {}",
+        cc.0,
+        cc.1,
+        driver_version()
+    );
+    let fallback = nvrtc_ptx(cc).and_then(|ptx| ctx.load_module(ptx).map_err(cuda("loading")));
+    fallback.map_err(|e| {
+        Error::Cuda(format!(
+            "{why}. The fallback, the embedded source compiled by the NVRTC library found at \
+             run time, failed too ({e}): update the driver, or put the NVRTC of a CUDA toolkit \
+             this driver supports on the library path (e.g. pip's nvidia-cuda-nvrtc-cu12 for a \
+             12.x driver)"
+        ))
+    })
 }

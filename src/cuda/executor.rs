@@ -484,13 +484,14 @@ impl CudaExecutor {
         }
 
         // One upload: plans, descriptors, image table and (host input) the pixels.
-        let sections: [&[u8]; 4] = [
+        let sections: [&[u8]; 5] = [
             bytemuck::cast_slice(&plan.samples),
             bytemuck::cast_slice(&plan.rounds),
             bytemuck::cast_slice(&staged.descs),
             bytemuck::cast_slice(&staged.image_meta),
+            bytemuck::cast_slice(&staged.coeffs),
         ];
-        let mut offsets = Vec::with_capacity(5);
+        let mut offsets = Vec::with_capacity(6);
         let mut total = 0;
         for sec in sections {
             offsets.push(total);
@@ -527,7 +528,7 @@ impl CudaExecutor {
                 host[at..at + sec.len()].copy_from_slice(sec);
             }
             if let Input::Host(images) = input {
-                let mut at = offsets[4];
+                let mut at = offsets[5];
                 for img in images {
                     host[at..at + img.as_bytes().len()].copy_from_slice(img.as_bytes());
                     at += img.as_bytes().len();
@@ -569,7 +570,7 @@ impl CudaExecutor {
             Target::Ptr(ptr, _) => ptr,
         };
         let images = match input {
-            Input::Host(_) => inputs + offsets[4] as u64,
+            Input::Host(_) => inputs + offsets[5] as u64,
             Input::Device(ptr, _) => ptr,
         };
         let (pixels, _p) = mixing.pixels.device_ptr(&device.stream);
@@ -592,6 +593,7 @@ impl CudaExecutor {
             reserved: 0,
             mean: c.mean,
             std: c.std,
+            coeffs: inputs + offsets[4] as u64,
         };
         let grid = |elements: usize, rows: usize| LaunchConfig {
             grid_dim: (elements.div_ceil(BLOCK as usize) as u32, rows as u32, 1),

@@ -63,6 +63,21 @@ fn coeffs(in_size: usize, out_size: usize) -> Coeffs {
     c
 }
 
+/// Pillow's fixed-point filter for resizing `in_size` values to `out_size`, laid out for the
+/// kernels: `taps`, then per output index its first input index, its length and `taps`
+/// weights (zero past the length). Computed once per sample and axis, in double precision
+/// on the host, so the resize kernels do integer arithmetic only.
+pub(crate) fn kernel_coeffs(in_size: usize, out_size: usize, out: &mut Vec<i32>) {
+    let c = coeffs(in_size, out_size);
+    out.reserve(1 + out_size * (2 + c.taps));
+    out.push(c.taps as i32);
+    for i in 0..out_size {
+        out.push(c.start[i] as i32);
+        out.push(c.len[i] as i32);
+        out.extend_from_slice(&c.weights[i * c.taps..(i + 1) * c.taps]);
+    }
+}
+
 impl Coeffs {
     /// The window of output `i`: its first input index and weights.
     fn window(&self, i: usize) -> (usize, &[i32]) {

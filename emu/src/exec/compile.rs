@@ -677,11 +677,10 @@ impl<'a> Compiler<'a> {
         if let Some(&a) = self.globals.get(name) {
             return Ok(a);
         }
-        if self.params.iter().any(|p| p.name == name) {
-            return err(
-                line,
-                format!("taking the address of parameter {name} is not supported"),
-            );
+        // A kernel parameter's address is its offset in the parameter space (`ld.param`
+        // through a register; `cvta.param` makes it generic).
+        if let Some(p) = self.params.iter().find(|p| p.name == name) {
+            return Ok(p.offset as u64);
         }
         err(line, format!("unknown symbol {name}"))
     }

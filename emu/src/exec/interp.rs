@@ -17,6 +17,8 @@ use crate::report::Check;
 pub const SHARED_WINDOW: u64 = 0x0000_1000_0000_0000;
 /// Generic addresses of local memory start here (`cvta.local`).
 pub const LOCAL_WINDOW: u64 = 0x0000_2000_0000_0000;
+/// Generic addresses of the kernel's parameters start here (`cvta.param`).
+pub const PARAM_WINDOW: u64 = 0x0000_3000_0000_0000;
 /// Size of each window.
 const WINDOW: u64 = 1 << 32;
 
@@ -332,6 +334,8 @@ impl<'e> Block<'e> {
                     self.shared(t, addr - SHARED_WINDOW, len, access)
                 } else if (LOCAL_WINDOW..LOCAL_WINDOW + WINDOW).contains(&addr) {
                     self.local(t, addr - LOCAL_WINDOW, len, access)
+                } else if (PARAM_WINDOW..PARAM_WINDOW + WINDOW).contains(&addr) {
+                    self.access(t, Space::Param, addr - PARAM_WINDOW, len, access)
                 } else {
                     self.global(t, addr, len, access)
                 }
@@ -670,6 +674,7 @@ impl<'e> Block<'e> {
                 let window = match space {
                     Space::Shared => SHARED_WINDOW,
                     Space::Local => LOCAL_WINDOW,
+                    Space::Param => PARAM_WINDOW,
                     _ => 0,
                 };
                 if to_generic {
