@@ -174,12 +174,13 @@ impl Listing {
 
 /// Counts skipped entries by kind of reason, for one warning line.
 pub fn summarize(skipped: &[(PathBuf, String)]) -> String {
-    const KINDS: [&str; 7] = [
+    const KINDS: [&str; 8] = [
         "symlink loops",
         "special files",
         "files reached twice",
         "pictures too thin to resize",
         "truncated images",
+        "images larger than MAX_IMAGE_PIXELS",
         "unreadable entries",
         "files that are not decodable images",
     ];
@@ -195,10 +196,12 @@ pub fn summarize(skipped: &[(PathBuf, String)]) -> String {
             3
         } else if why.contains("truncated") {
             4
-        } else if why.starts_with("unreadable") || why.contains("ermission denied") {
+        } else if why.contains("MAX_IMAGE_PIXELS") {
             5
-        } else {
+        } else if why.starts_with("unreadable") || why.contains("ermission denied") {
             6
+        } else {
+            7
         };
         counts[kind] += 1;
     }

@@ -211,6 +211,21 @@ fn truncated_jpegs_are_errors_as_in_pillow() {
     );
     // The same bytes with their end restored decode (the check is not a false alarm).
     assert!(load_rgb(&assets("photos/astronaut.jpg")).is_ok());
+    // 1.6 KB declaring 13000 x 13000 (or 9000 x 9000, under the pixel bound): refused from
+    // the header or as truncated, before any pixel is allocated.
+    let sof = whole
+        .windows(2)
+        .position(|w| w[0] == 0xFF && (0xC0..=0xC2).contains(&w[1]))
+        .unwrap();
+    for (side, expected) in [(13_000u16, "MAX_IMAGE_PIXELS"), (9_000, "truncated")] {
+        let mut bomb = whole[..1600].to_vec();
+        bomb[sof + 5..sof + 7].copy_from_slice(&side.to_be_bytes());
+        bomb[sof + 7..sof + 9].copy_from_slice(&side.to_be_bytes());
+        let path = dir.join(format!("bomb-{side}.jpg"));
+        std::fs::write(&path, &bomb).unwrap();
+        let err = load_rgb(&path).unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
+    }
 
     let out = augment(&photos, &assets("mixing"), &dir.join("out"), &[]);
     assert!(out.status.success(), "{}", text(&out));
