@@ -9,7 +9,7 @@ use pixmix::mixing_set::{load_rgb, scan_dir, summarize};
 use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 use rayon::prelude::*;
 
-use super::io::{NpyWriter, OutDir, escape_path, safe_stem, save_png, write_atomic};
+use super::io::{AtomicFile, NpyWriter, OutDir, escape_path, safe_stem, save_png};
 use super::sheet::Sheet;
 use super::{DeviceChoice, MAX_BATCH, Stop, max_threads, place, whole};
 
@@ -203,7 +203,9 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {per_sec}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut sources = format!(
+    // Streamed to a temporary file, so memory does not grow with --count.
+    let mut sources = AtomicFile::create(&out.join("sources.tsv"))?;
+    sources.write(&format!(
         "# pixmix augment, a complete run: preset {}, seed {}, count {count}, format {}\n\
          # command: {}\n\
          # index\tphoto (\\\\, \\t, \\n, \\r and \\xHH escaped)\n",
@@ -217,7 +219,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             .map(|s| escape_path(Path::new(&s)))
             .collect::<Vec<_>>()
             .join(" ")
-    );
+    ))?;
     let incomplete = |written: usize, what: &str| {
         format!(
             "wrote {written} of {count} {what} to {}; the run is incomplete (no sources.tsv)",
@@ -242,7 +244,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         }
         for (j, &src) in indices.iter().enumerate() {
             let index = done + j;
-            sources.push_str(&format!("{index}\t{}\n", escape_path(&photos[src].path)));
+            sources.write(&format!("{index}\t{}\n", escape_path(&photos[src].path)))?;
             let needs_picture =
                 a.format == Format::Png || (src < sheet_rows && sheet_filled[src] < SHEET_COLS);
             if !needs_picture {
@@ -271,10 +273,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     stop.check(|| format!("{}, augmented.npy complete", incomplete(count, "samples")))?;
     save_png(&sheet.into_image(), &out.join("contact-sheet.png"))?;
     // Last: the run is complete exactly when sources.tsv exists.
-    write_atomic(&out.join("sources.tsv"), |f| {
-        use std::io::Write;
-        Ok(f.write_all(sources.as_bytes())?)
-    })?;
+    sources.finish()?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "wrote {count} {} samples of {} photos to {} ({:.0} samples/s on {ran_on}), contact-sheet.png beside them",

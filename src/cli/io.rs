@@ -254,3 +254,49 @@ fn lock_exclusive(lock: &File, lock_path: &Path, dir: &Path) -> anyhow::Result<(
 fn lock_exclusive(_: &File, _: &Path, _: &Path) -> anyhow::Result<()> {
     Ok(())
 }
+
+/// A file written piece by piece under a temporary name in its folder, renamed to its
+/// final name by [`finish`](Self::finish) and removed if dropped before.
+pub struct AtomicFile {
+    file: BufWriter<File>,
+    tmp: tempfile::TempPath,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts `path`.
+    pub fn create(path: &Path) -> anyhow::Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let (file, tmp) = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
+            .into_parts();
+        Ok(AtomicFile {
+            file: BufWriter::new(file),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends `text`.
+    pub fn write(&mut self, text: &str) -> anyhow::Result<()> {
+        self.file
+            .write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    /// Flushes and renames the file into place.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        self.file
+            .flush()
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.tmp
+            .persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}
