@@ -293,6 +293,13 @@ fn names_map_back_through_escapes() {
     );
     // Three samples, the sheet, sources.tsv and the lock.
     assert_eq!(files_in(&out_dir).len(), 6);
+    // Outputs get an ordinary file's permissions (the umask's), not a temporary file's 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let ordinary = dir.join("ordinary");
+    std::fs::File::create(&ordinary).unwrap();
+    assert_eq!(mode(&out_dir.join("sources.tsv")), mode(&ordinary));
+    assert_eq!(mode(&out_dir.join("contact-sheet.png")), mode(&ordinary));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -358,6 +365,16 @@ fn an_interrupted_run_stops_after_a_file_and_says_so() {
     let out = rerun(&[]);
     assert!(!out.status.success());
     assert!(text(&out).contains("--overwrite"), "{}", text(&out));
+    // ... a run with --overwrite that fails on its input leaves them ...
+    let before = files_in(&out_dir);
+    let out = augment(
+        &dir.join("missing"),
+        &assets("mixing"),
+        &out_dir,
+        &["--overwrite"],
+    );
+    assert!(!out.status.success() && text(&out).contains("is not a folder"));
+    assert_eq!(files_in(&out_dir), before);
     // ... and with it, the old files go first.
     let out = rerun(&["--overwrite"]);
     assert!(out.status.success(), "{}", text(&out));

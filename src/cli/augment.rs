@@ -107,8 +107,8 @@ pub struct AugmentArgs {
 const SHEET_COLS: usize = 6;
 const SHEET_ROWS: usize = 8;
 
-/// A photo of the input folder: where it is and its size (all that is kept of it between
-/// batches; its pixels are decoded when a batch needs them).
+/// A photo of the input folder that passed the checks: only its path is kept between
+/// batches; its pixels are decoded when a batch needs them.
 struct Photo {
     path: PathBuf,
 }
@@ -146,7 +146,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     }
 
     // The output folder first: an earlier or a concurrent run is found before any work.
-    let out = OutDir::open(&a.out, a.overwrite, is_augment_output)?;
+    let mut out = OutDir::open(&a.out, a.overwrite, is_augment_output)?;
     let photos = check_photos(&a.images, &config, a.count)?;
     let count = a.count.unwrap_or(photos.len());
     let mixing = match &a.mixing {
@@ -187,6 +187,7 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     }
 
     // Output starts: from here a signal stops the run after the file being written.
+    out.remove_earlier()?;
     let stop = Stop::catch()?;
     let mut npy = match a.format {
         Format::Npy => {

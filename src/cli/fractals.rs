@@ -58,7 +58,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
     let mut settings = FractalSettings::new(a.size);
     settings.quality = a.quality;
     settings.validate()?;
-    let out = OutDir::open(&a.out, a.overwrite, is_fractals_output)?;
+    let mut out = OutDir::open(&a.out, a.overwrite, is_fractals_output)?;
     let bar = ProgressBar::new(a.count as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} fractals {msg}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -88,6 +88,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
     let cols = (shown as f64).sqrt().ceil() as usize;
     let rows = shown.div_ceil(cols);
     let mut sheet = Sheet::new(rows, cols, a.size.min(160))?;
+    out.remove_earlier()?;
     let stop = Stop::catch()?;
     let mut index = String::new();
     let mut written = 0;

@@ -14,6 +14,18 @@ pub const TEMP_PREFIX: &str = ".pixmix-tmp-";
 /// Name of the lock file that keeps two runs out of one output folder.
 pub const LOCK_NAME: &str = ".pixmix.lock";
 
+/// A temporary file in `dir`, created with the permissions an ordinary file gets (0666 less
+/// the umask, not tempfile's 0600), so the output it becomes is readable as usual.
+fn temp_in(dir: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
 /// Writes a file atomically: `write` fills a temporary file beside `path`, which is renamed
 /// to `path` once flushed. On any error (or a panic) the temporary file is removed and the
 /// error names `path`.
@@ -25,11 +37,7 @@ pub fn write_atomic(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    let (file, tmp_path) = tmp.into_parts();
+    let (file, tmp_path) = temp_in(dir)?.into_parts();
     let mut out = BufWriter::new(file);
     let written = write(&mut out).and_then(|()| {
         out.flush()?;
@@ -64,11 +72,7 @@ impl NpyWriter {
     /// Starts `path` for an array of `shape` with numpy dtype `descr` (e.g. `<f4`).
     pub fn create(path: &Path, descr: &str, shape: &[usize]) -> anyhow::Result<NpyWriter> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        let (file, tmp) = tmp.into_parts();
+        let (file, tmp) = temp_in(dir)?.into_parts();
         let file = BufWriter::new(file);
         let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
         let shape = if dims.len() == 1 {
@@ -168,15 +172,17 @@ pub fn safe_stem(path: &Path) -> String {
 }
 
 /// An output folder held by one run: created if missing, locked against a second run, and
-/// checked for an earlier run's files, which are an error unless `overwrite` removes them.
+/// checked for an earlier run's files, which are an error unless `overwrite` allows
+/// [`remove_earlier`](Self::remove_earlier) to remove them.
 pub struct OutDir {
     dir: PathBuf,
     _lock: File,
+    earlier: Vec<PathBuf>,
 }
 
 impl OutDir {
-    /// Opens `dir` for a run whose files are recognised by `ours(name)`; `what` names the
-    /// command in messages. Temporary files of an interrupted run count as its files.
+    /// Opens `dir` for a run whose files are recognised by `ours(name)`. Temporary files of
+    /// an interrupted run count as its files.
     pub fn open(
         dir: &Path,
         overwrite: bool,
@@ -203,25 +209,32 @@ impl OutDir {
             }
         }
         earlier.sort();
-        if let Some(first) = earlier.first() {
-            if !overwrite {
-                bail!(
-                    "{} already holds {} files of an earlier run (such as {}); pass --overwrite \
-                     to remove them first, or choose another --out",
-                    dir.display(),
-                    earlier.len(),
-                    first.display()
-                );
-            }
-            for path in &earlier {
-                std::fs::remove_file(path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
-            }
+        if let Some(first) = earlier.first()
+            && !overwrite
+        {
+            bail!(
+                "{} already holds {} files of an earlier run (such as {}); pass --overwrite \
+                 to remove them first, or choose another --out",
+                dir.display(),
+                earlier.len(),
+                first.display()
+            );
         }
         Ok(OutDir {
             dir: dir.to_path_buf(),
             _lock: lock,
+            earlier,
         })
+    }
+
+    /// Removes the earlier run's files that `--overwrite` allowed; called once the inputs
+    /// are checked, just before output starts, so a run that fails on its input leaves them.
+    pub fn remove_earlier(&mut self) -> anyhow::Result<()> {
+        for path in std::mem::take(&mut self.earlier) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// The path of `name` in the folder.
@@ -270,11 +283,7 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let (file, tmp) = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?
-            .into_parts();
+        let (file, tmp) = temp_in(dir)?.into_parts();
         Ok(AtomicFile {
             file: BufWriter::new(file),
             tmp,
