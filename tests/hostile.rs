@@ -644,3 +644,52 @@ fn unreadable_folders_are_skipped_like_unreadable_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sigterm_stops_fractals_after_a_picture() {
+    let dir = scratch("sigterm");
+    let out_dir = dir.join("fr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pixmix"))
+        .args([
+            "fractals",
+            "--count",
+            "100000",
+            "--size",
+            "32",
+            "--quality",
+            "2",
+            "--device",
+            "cpu",
+            "--out",
+            s(&out_dir),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !out_dir.join("fractal-00000.png").exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{status:?}: {}", text(&child.wait_with_output().unwrap()));
+        }
+        std::thread::yield_now();
+    }
+    // SAFETY: a signal to the child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGTERM),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("interrupted by SIGTERM: wrote")
+            && text(&out).contains("the run is incomplete (no fractals.tsv)"),
+        "{}",
+        text(&out)
+    );
+    assert!(!out_dir.join("fractals.tsv").exists());
+    no_temporaries(&out_dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
