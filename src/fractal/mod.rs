@@ -156,8 +156,9 @@ pub fn generate(
         .and_then(|n| n.checked_mul(3));
     if bytes.is_none_or(|b| b > crate::mixing_set::DEFAULT_MIXING_BUDGET) {
         return Err(Error::Config(format!(
-            "{count} fractals of {0}x{0} would need more than {1} MiB; generate them with \
-             generate_each (pixmix fractals writes each picture as it is done)",
+            "{count} fractals of {0}x{0} would need more than the {1} MiB a generated set \
+             may hold; use fewer (generate_each, and pixmix fractals, handle each picture \
+             when it is done)",
             settings.size,
             crate::mixing_set::DEFAULT_MIXING_BUDGET >> 20
         )));
