@@ -25,6 +25,12 @@ pub struct CpuExecutor {
     pool: Option<rayon::ThreadPool>,
 }
 
+/// The most worker threads an executor starts: four per core of this machine (more only
+/// costs memory and start-up time).
+pub fn max_threads() -> usize {
+    4 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl CpuExecutor {
     /// An executor for `config` on rayon's global thread pool.
     pub fn new(config: &Config) -> Result<CpuExecutor> {
@@ -40,6 +46,12 @@ impl CpuExecutor {
         config.validate()?;
         if threads == 0 {
             return Err(Error::Config("threads must be at least 1".into()));
+        }
+        if threads > max_threads() {
+            return Err(Error::Config(format!(
+                "threads must be at most {} (4 per core of this machine), got {threads}",
+                max_threads()
+            )));
         }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

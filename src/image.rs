@@ -43,9 +43,22 @@ impl RgbImage {
         })
     }
 
-    /// A black image. Fails when a side is zero.
+    /// A black image. Fails when a side is zero, or when the image is too large to
+    /// allocate (an error, not an abort).
     pub fn black(width: usize, height: usize) -> Result<Self> {
-        let len = width.saturating_mul(height).saturating_mul(3);
+        let len = width
+            .checked_mul(height)
+            .and_then(|n| n.checked_mul(3))
+            .filter(|&n| n <= isize::MAX as usize)
+            .ok_or_else(|| Error::Input(format!("image size {width}x{height} overflows")))?;
+        if len > 1 << 30 {
+            // Large buffers are reserved first, so a failed allocation is an error.
+            let mut data = Vec::new();
+            data.try_reserve_exact(len)
+                .map_err(|_| Error::Input(format!("cannot allocate a {width}x{height} image")))?;
+            data.resize(len, 0);
+            return Self::new(width, height, data);
+        }
         Self::new(width, height, vec![0; len])
     }
 

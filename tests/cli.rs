@@ -121,13 +121,12 @@ fn augment_writes_samples_sheet_and_matching_npy() {
     assert_eq!(pngs.count(), 6);
     let sheet = load_rgb(&png.join("contact-sheet.png")).unwrap();
     assert!(sheet.width() > 96 * 7 && sheet.height() > 96 * 4);
-    assert_eq!(
-        std::fs::read_to_string(png.join("sources.tsv"))
-            .unwrap()
-            .lines()
-            .count(),
-        6
+    let sources = std::fs::read_to_string(png.join("sources.tsv")).unwrap();
+    assert!(
+        sources.starts_with("# pixmix augment, a complete run: preset cifar, seed 9, count 6"),
+        "{sources}"
     );
+    assert_eq!(sources.lines().filter(|l| !l.starts_with('#')).count(), 6);
 
     let npy = dir.join("npy");
     let (ok, text) = augment_cifar(&npy, &["--format", "npy"]);

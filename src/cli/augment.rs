@@ -1,16 +1,35 @@
 //! `pixmix augment`: augmented samples of a folder of photos, and a contact sheet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use pixmix::mixing_set::{list_files, load_rgb};
+use pixmix::mixing_set::{load_rgb, scan_dir, summarize};
 use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+use rayon::prelude::*;
 
-use super::io::{NpyWriter, save_png};
+use super::io::{AtomicFile, NpyWriter, OutDir, escape_path, safe_stem, save_png};
 use super::sheet::Sheet;
-use super::{DeviceChoice, place};
+use super::{DeviceChoice, MAX_BATCH, Stop, max_threads, place, whole};
+
+/// The most samples one run writes.
+const MAX_COUNT: i128 = 1_000_000_000;
+/// The most pictures of a generated fractal set (further bounded by --mixing-budget).
+const MAX_FRACTALS: i128 = pixmix::fractal::MAX_COUNT as i128;
+/// The default of --mixing-budget, in MiB.
+const DEFAULT_MIXING_BUDGET_MIB: usize = pixmix::mixing_set::DEFAULT_MIXING_BUDGET >> 20;
+
+/// Whether `name` is a file `pixmix augment` writes into its output folder.
+fn is_augment_output(name: &str) -> bool {
+    matches!(name, "sources.tsv" | "contact-sheet.png" | "augmented.npy")
+        || (name.ends_with(".png")
+            && name.len() > 7
+            && name.as_bytes()[..6].iter().all(u8::is_ascii_digit)
+            && name[6..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .starts_with('-'))
+}
 
 /// Output format of the samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -23,6 +42,7 @@ pub enum Format {
 
 /// Arguments of `pixmix augment`.
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct AugmentArgs {
     /// Folder of training photos (searched recursively, used in sorted order).
     #[arg(long)]
@@ -32,16 +52,20 @@ pub struct AugmentArgs {
     #[arg(long)]
     mixing: Option<PathBuf>,
     /// Size of the generated fractal set when no --mixing folder is given.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = whole::<usize>(1, MAX_FRACTALS))]
     fractals: usize,
+    /// Memory budget of the mixing set's resized pictures, in MiB; a --mixing folder that
+    /// needs more is an error.
+    #[arg(long, default_value_t = DEFAULT_MIXING_BUDGET_MIB, value_parser = whole::<usize>(1, 1 << 30))]
+    mixing_budget: usize,
     /// Preset: cifar (32x32) or imagenet (224x224).
     #[arg(long, default_value = "imagenet")]
     preset: Preset,
     /// Number of samples; the photos are cycled in order (default: one per photo).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(1, MAX_COUNT))]
     count: Option<usize>,
     /// Seed of the plans.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>(0, u64::MAX as i128))]
     seed: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Png)]
@@ -49,23 +73,27 @@ pub struct AugmentArgs {
     /// Element type of the npy output: f32 or f16.
     #[arg(long, default_value = "f32")]
     dtype: Dtype,
-    /// Output folder (created if missing).
+    /// Output folder (created if missing). A folder holding an earlier run's files is an
+    /// error unless --overwrite is given; two runs cannot write into one folder at once.
     #[arg(long)]
     out: PathBuf,
-    /// Samples per batch.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
-    /// Worker threads (default: all cores).
+    /// Remove an earlier run's files from --out (samples, npy, sheet, sources.tsv) first.
     #[arg(long)]
+    overwrite: bool,
+    /// Samples per batch (at most 1024).
+    #[arg(long, default_value_t = 64, value_parser = whole::<usize>(1, MAX_BATCH))]
+    batch: usize,
+    /// Worker threads (default: all cores; at most four per core).
+    #[arg(long, value_parser = whole::<usize>(1, max_threads()))]
     threads: Option<usize>,
     /// Override the preset's maximum number of mixing rounds.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u32>(0, pixmix::config::MAX_K as i128))]
     k: Option<u32>,
     /// Override the preset's beta.
     #[arg(long, allow_negative_numbers = true)]
     beta: Option<f64>,
     /// Override the preset's severity (1 to 10).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u32>(1, u32::MAX as i128))]
     severity: Option<u32>,
     /// Draw from the nine default operators only (the presets use all 13).
     #[arg(long)]
@@ -78,6 +106,12 @@ pub struct AugmentArgs {
 /// Columns of augmentations per photo on the contact sheet, and photos shown.
 const SHEET_COLS: usize = 6;
 const SHEET_ROWS: usize = 8;
+
+/// A photo of the input folder that passed the checks: only its path is kept between
+/// batches; its pixels are decoded when a batch needs them.
+struct Photo {
+    path: PathBuf,
+}
 
 /// Runs `pixmix augment`.
 pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
@@ -93,18 +127,31 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     }
     config.all_ops = !a.default_ops;
     config.validate()?;
-    anyhow::ensure!(a.batch > 0, "--batch must be at least 1");
     if a.format == Format::Npy && a.dtype == Dtype::Bf16 {
         bail!("npy has no bfloat16 type; use --dtype f32 or f16");
     }
+    let budget = a.mixing_budget.saturating_mul(1 << 20);
+    if a.mixing.is_none() {
+        let need = a.fractals as u128 * (config.mixing_resize as u128).pow(2) * 3;
+        if need > budget as u128 {
+            bail!(
+                "--fractals {} at {side}x{side} needs {} MiB, more than --mixing-budget {} MiB; \
+                 raise --mixing-budget or use fewer fractals",
+                a.fractals,
+                need >> 20,
+                a.mixing_budget,
+                side = config.mixing_resize,
+            );
+        }
+    }
 
-    let photos = load_photos(&a.images)?;
+    // The output folder first: an earlier or a concurrent run is found before any work.
+    let mut out = OutDir::open(&a.out, a.overwrite, is_augment_output)?;
+    let photos = check_photos(&a.images, &config, a.count)?;
     let count = a.count.unwrap_or(photos.len());
-    anyhow::ensure!(count > 0, "--count must be at least 1");
     let mixing = match &a.mixing {
-        Some(dir) => MixingSet::from_dir(dir, config.mixing_resize)?,
+        Some(dir) => MixingSet::from_dir_with_budget(dir, config.mixing_resize, budget, |_, _| {})?,
         None => {
-            anyhow::ensure!(a.fractals > 0, "--fractals must be at least 1");
             let bar = ProgressBar::new(a.fractals as u64).with_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} fractals for the mixing set")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -119,8 +166,6 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             set
         }
     };
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
 
     let size = config.size;
     let (mean, std) = (config.mean, config.std);
@@ -134,48 +179,73 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     } else {
         Dtype::F32
     };
+    let sheet_rows = photos.len().min(SHEET_ROWS);
+    let mut sheet = Sheet::new(sheet_rows, SHEET_COLS + 1, size.max(96))?;
+    let mut sheet_filled = vec![0usize; sheet_rows];
+    for (r, photo) in photos.iter().take(sheet_rows).enumerate() {
+        sheet.put(r, 0, &load_rgb(&photo.path)?)?;
+    }
+
+    // Output starts: from here a signal stops the run after the file being written.
+    out.remove_earlier()?;
+    let stop = Stop::catch()?;
     let mut npy = match a.format {
         Format::Npy => {
             let descr = if dtype == Dtype::F16 { "<f2" } else { "<f4" };
             Some(NpyWriter::create(
-                &a.out.join("augmented.npy"),
+                &out.join("augmented.npy"),
                 descr,
                 &[count, 3, size, size],
             )?)
         }
         Format::Png => None,
     };
-
-    let sheet_rows = photos.len().min(SHEET_ROWS);
-    let mut sheet = Sheet::new(sheet_rows, SHEET_COLS + 1, size.max(96))?;
-    let mut sheet_filled = vec![0usize; sheet_rows];
-    for (r, (_, photo)) in photos.iter().take(sheet_rows).enumerate() {
-        sheet.put(r, 0, photo)?;
-    }
-
     let bar = ProgressBar::new(count as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {per_sec}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut sources = String::new();
+    // Streamed to a temporary file, so memory does not grow with --count.
+    let mut sources = AtomicFile::create(&out.join("sources.tsv"))?;
+    sources.write(&format!(
+        "# pixmix augment, a complete run: preset {}, seed {}, count {count}, format {}\n\
+         # command: {}\n\
+         # index\tphoto (\\\\, \\t, \\n, \\r and \\xHH escaped)\n",
+        a.preset,
+        a.seed,
+        match a.format {
+            Format::Png => "png",
+            Format::Npy => "npy",
+        },
+        std::env::args_os()
+            .map(|s| escape_path(Path::new(&s)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ))?;
+    let incomplete = |written: usize, what: &str| {
+        format!(
+            "wrote {written} of {count} {what} to {}; the run is incomplete (no sources.tsv)",
+            a.out.display()
+        )
+    };
     let started = std::time::Instant::now();
     let mut done = 0;
     while done < count {
         let n = a.batch.min(count - done);
         let indices: Vec<usize> = (done..done + n).map(|i| i % photos.len()).collect();
-        let batch: Vec<RgbImage> = indices.iter().map(|&i| photos[i].1.clone()).collect();
+        let batch: Vec<RgbImage> = indices
+            .par_iter()
+            .map(|&i| load_rgb(&photos[i].path))
+            .collect::<Result<_, _>>()?;
+        stop.check(|| incomplete(done, "samples"))?;
         let tensor = pixmix.augment(&batch, dtype)?;
+        drop(batch);
         let values = tensor.to_f32_vec();
         if let Some(npy) = npy.as_mut() {
             npy.append(tensor.as_bytes())?;
         }
         for (j, &src) in indices.iter().enumerate() {
             let index = done + j;
-            let stem = photos[src]
-                .0
-                .file_stem()
-                .map_or("image".into(), |s| s.to_string_lossy());
-            sources.push_str(&format!("{index}\t{}\n", photos[src].0.display()));
+            sources.write(&format!("{index}\t{}\n", escape_path(&photos[src].path)))?;
             let needs_picture =
                 a.format == Format::Png || (src < sheet_rows && sheet_filled[src] < SHEET_COLS);
             if !needs_picture {
@@ -183,7 +253,9 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             }
             let pic = denormalize(&values, size, j, mean, std)?;
             if a.format == Format::Png {
-                save_png(&pic, &a.out.join(format!("{index:06}-{stem}.png")))?;
+                stop.check(|| incomplete(index, "samples"))?;
+                let stem = safe_stem(&photos[src].path);
+                save_png(&pic, &out.join(&format!("{index:06}-{stem}.png")))?;
             }
             if src < sheet_rows && sheet_filled[src] < SHEET_COLS {
                 sheet_filled[src] += 1;
@@ -194,11 +266,15 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         bar.set_position(done as u64);
     }
     bar.finish_and_clear();
+    let written = if a.format == Format::Png { count } else { 0 };
+    stop.check(|| incomplete(written, "samples"))?;
     if let Some(npy) = npy {
         npy.finish()?;
     }
-    std::fs::write(a.out.join("sources.tsv"), sources)?;
-    save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
+    stop.check(|| format!("{}, augmented.npy complete", incomplete(count, "samples")))?;
+    save_png(&sheet.into_image(), &out.join("contact-sheet.png"))?;
+    // Last: the run is complete exactly when sources.tsv exists.
+    sources.finish()?;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "wrote {count} {} samples of {} photos to {} ({:.0} samples/s on {ran_on}), contact-sheet.png beside them",
@@ -210,23 +286,64 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every decodable image under `dir`, sorted by path; unreadable files are reported once.
-fn load_photos(dir: &std::path::Path) -> anyhow::Result<Vec<(PathBuf, RgbImage)>> {
+/// The photos under `dir` that can serve the preset, in sorted order, found before any
+/// output: each is decoded once (and dropped) and its size checked against the crop.
+/// Photos that cannot serve are skipped with a warning naming each; with `count` given,
+/// only as many photos as the run uses are checked.
+fn check_photos(dir: &Path, config: &Config, count: Option<usize>) -> anyhow::Result<Vec<Photo>> {
     anyhow::ensure!(dir.is_dir(), "{} is not a folder", dir.display());
+    let listing = scan_dir(dir)?;
+    let wanted = count.unwrap_or(usize::MAX);
     let mut photos = Vec::new();
-    let mut skipped = Vec::new();
-    for path in list_files(dir)? {
-        match load_rgb(&path) {
-            Ok(img) => photos.push((path, img)),
-            Err(e) => skipped.push(e.to_string()),
+    let mut skipped = listing.skipped.clone();
+    let chunk = 8 * rayon::current_num_threads().max(1);
+    for paths in listing.files.chunks(chunk) {
+        if photos.len() >= wanted {
+            break;
+        }
+        let checked: Vec<Result<(), String>> = paths
+            .par_iter()
+            .map(|path| {
+                let img = load_rgb(path).map_err(|e| e.to_string())?;
+                config
+                    .check_image_size(0, img.width(), img.height())
+                    .map_err(|_| {
+                        format!(
+                            "{}: {}x{} is smaller than the {crop}x{crop} crop{}",
+                            path.display(),
+                            img.width(),
+                            img.height(),
+                            match config.train {
+                                pixmix::TrainTransform::FlipPadCrop { padding } =>
+                                    format!(" even with padding {padding}"),
+                                _ => String::new(),
+                            },
+                            crop = config.size,
+                        )
+                    })
+            })
+            .collect();
+        for (path, result) in paths.iter().zip(checked) {
+            match result {
+                Ok(()) => photos.push(Photo { path: path.clone() }),
+                Err(why) => skipped.push((path.clone(), why)),
+            }
         }
     }
-    if let Some(first) = skipped.first() {
+    if !skipped.is_empty() {
         eprintln!(
-            "warning: skipped {} unreadable files under {} (first: {first})",
+            "warning: skipped {} entries under {} that cannot serve as photos ({}):",
             skipped.len(),
-            dir.display()
+            dir.display(),
+            summarize(&skipped)
         );
+        for (path, why) in &skipped {
+            if why.starts_with(&path.display().to_string()) {
+                eprintln!("  {why}");
+            } else {
+                eprintln!("  {}: {why}", path.display());
+            }
+        }
     }
     anyhow::ensure!(
         !photos.is_empty(),

@@ -6,6 +6,8 @@ use clap::{Args, ValueEnum};
 use pixmix::bench::{measure_cpu, measure_cuda, measure_fractals};
 use pixmix::{Dtype, Preset};
 
+use super::{MAX_BATCH, max_threads, real, whole};
+
 /// Which executor to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Device {
@@ -17,6 +19,7 @@ pub enum Device {
 
 /// Arguments of `pixmix bench`.
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct BenchArgs {
     /// Preset to measure (cifar or imagenet); both when omitted.
     #[arg(long)]
@@ -24,20 +27,21 @@ pub struct BenchArgs {
     /// Executor to measure.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     device: Device,
-    /// Samples per batch (default: 256; for cuda also 1024 for cifar).
-    #[arg(long)]
+    /// Samples per batch (default: 256; for cuda also 1024 for cifar; at most 1024).
+    #[arg(long, value_parser = whole::<usize>(1, MAX_BATCH))]
     batch: Option<usize>,
-    /// Worker threads of the CPU path and the CPU fractal renderer (default: all cores).
-    #[arg(long)]
+    /// Worker threads of the CPU path and the CPU fractal renderer (default: all cores; at
+    /// most four per core).
+    #[arg(long, value_parser = whole::<usize>(1, max_threads()))]
     threads: Option<usize>,
     /// Output type of the CUDA path (default: f16 for imagenet, f32 for cifar).
     #[arg(long)]
     dtype: Option<Dtype>,
     /// CUDA device ordinal.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<usize>(0, 1023))]
     ordinal: usize,
-    /// Seconds to measure each configuration for.
-    #[arg(long, default_value_t = 3.0)]
+    /// Seconds to measure each configuration for (at most a day, 86400).
+    #[arg(long, default_value_t = 3.0, value_parser = real(0.0, 86_400.0))]
     seconds: f64,
     /// Also measure fractal generation (256x256, quality 25) on the chosen device.
     #[arg(long)]

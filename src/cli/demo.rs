@@ -34,7 +34,8 @@ pub struct DemoArgs {
     #[arg(long, default_value = "pixmix-demo.png")]
     out: PathBuf,
     /// Seed of the fractals and the plans.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true,
+          value_parser = super::whole::<u64>(0, u64::MAX as i128))]
     seed: u64,
 }
 

@@ -1,48 +1,64 @@
 //! `pixmix fractals`: the procedural mixing set, as PNGs and a contact sheet.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pixmix::cuda::CudaDevice;
 use pixmix::cuda::fractal::{download, generate_on_device};
-use pixmix::fractal::{FractalSettings, generate};
+use pixmix::fractal::{FractalSettings, generate_each};
 
-use super::DeviceChoice;
-use super::io::save_png;
+use super::io::{OutDir, escape_path, save_png, write_atomic};
 use super::sheet::Sheet;
+use super::{DeviceChoice, Stop, real, whole};
 
 /// Arguments of `pixmix fractals`.
 #[derive(Args, Debug)]
+#[command(allow_negative_numbers = true)]
 pub struct FractalsArgs {
-    /// Number of pictures.
-    #[arg(long, default_value_t = 32)]
+    /// Number of pictures (each is written when done; at most 1,000,000).
+    #[arg(long, default_value_t = 32, value_parser = whole::<usize>(1, pixmix::fractal::MAX_COUNT as i128))]
     count: usize,
-    /// Side of the square pictures.
-    #[arg(long, default_value_t = 256)]
+    /// Side of the square pictures (8 to 4096).
+    #[arg(long, default_value_t = 256, value_parser = whole::<usize>(8, 4096))]
     size: usize,
     /// Seed: the same seed gives the same pictures.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>(0, u64::MAX as i128))]
     seed: u64,
     /// Plotted points per pixel of the final render.
-    #[arg(long, default_value_t = 25.0)]
+    #[arg(long, default_value_t = 25.0, value_parser = real(0.0, 10_000.0))]
     quality: f64,
-    /// Where the flames are rendered (the GPU gives the same pictures).
+    /// Where the flames are rendered (the GPU gives the same pictures; it renders them all
+    /// before writing, so at most 4 GiB of pictures there).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
-    /// Output folder (created if missing).
+    /// Output folder (created if missing). A folder holding an earlier run's files is an
+    /// error unless --overwrite is given; two runs cannot write into one folder at once.
     #[arg(long)]
     out: PathBuf,
+    /// Remove an earlier run's files from --out (fractals, sheet, fractals.tsv) first.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+/// Pictures shown on the contact sheet (the first ones).
+const SHEET_MAX: usize = 64;
+
+/// Whether `name` is a file `pixmix fractals` writes into its output folder.
+fn is_fractals_output(name: &str) -> bool {
+    matches!(name, "fractals.tsv" | "contact-sheet.png")
+        || name
+            .strip_prefix("fractal-")
+            .and_then(|n| n.strip_suffix(".png"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Runs `pixmix fractals`.
 pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.count > 0, "--count must be at least 1");
     let mut settings = FractalSettings::new(a.size);
     settings.quality = a.quality;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    settings.validate()?;
+    let mut out = OutDir::open(&a.out, a.overwrite, is_fractals_output)?;
     let bar = ProgressBar::new(a.count as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} fractals {msg}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -51,36 +67,104 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         bar.set_position(accepted as u64);
         bar.set_message(format!("({tried} genomes tried)"));
     };
+    let bytes = a.count as u128 * (a.size as u128).pow(2) * 3;
+    let fits_gpu = bytes <= pixmix::mixing_set::DEFAULT_MIXING_BUDGET as u128;
     let gpu = match a.device {
         DeviceChoice::Cpu => Err("--device cpu".to_string()),
+        DeviceChoice::Cuda if !fits_gpu => anyhow::bail!(
+            "--device cuda renders all {} pictures ({} MiB) before writing them, more than \
+             4096 MiB; use fewer or --device cpu, which writes each picture when done",
+            a.count,
+            bytes >> 20
+        ),
         DeviceChoice::Cuda => Ok(CudaDevice::new(0)?),
+        DeviceChoice::Auto if !fits_gpu => Err(format!(
+            "{} MiB of pictures are more than the GPU path holds at once",
+            bytes >> 20
+        )),
         DeviceChoice::Auto => CudaDevice::new(0).map_err(|e| e.to_string()),
     };
-    let (pictures, stats, ran_on) = match gpu {
+    let shown = a.count.min(SHEET_MAX);
+    let cols = (shown as f64).sqrt().ceil() as usize;
+    let rows = shown.div_ceil(cols);
+    let mut sheet = Sheet::new(rows, cols, a.size.min(160))?;
+    out.remove_earlier()?;
+    let stop = Stop::catch()?;
+    let mut index = String::new();
+    let mut written = 0;
+    let mut write = |i: usize, pic: &pixmix::RgbImage| -> anyhow::Result<()> {
+        stop.check(|| {
+            format!(
+                "wrote {i} of {} fractals to {}; the run is incomplete (no fractals.tsv)",
+                a.count,
+                a.out.display()
+            )
+        })?;
+        let name = format!("fractal-{i:05}.png");
+        save_png(pic, &out.join(&name))?;
+        index.push_str(&format!("{i}\t{name}\n"));
+        if i < shown {
+            sheet.put(i / cols, i % cols, pic)?;
+        }
+        written = i + 1;
+        Ok(())
+    };
+    let (stats, ran_on) = match gpu {
         Ok(device) => {
             let (buffer, stats) = generate_on_device(&device, a.count, &settings, a.seed, report)?;
             let pictures = download(&device, &buffer, a.count, a.size)?;
-            (pictures, stats, format!("cuda ({})", device.info().name))
+            for (i, pic) in pictures.iter().enumerate() {
+                write(i, pic)?;
+            }
+            (stats, format!("cuda ({})", device.info().name))
         }
         Err(why) => {
-            let (pictures, stats) = generate(a.count, &settings, a.seed, report)?;
+            let mut failed = None;
+            let stats = generate_each(a.count, &settings, a.seed, report, |i, pic| {
+                match write(i, &pic) {
+                    Ok(()) => Ok(true),
+                    Err(e) => {
+                        failed = Some(e);
+                        Ok(false)
+                    }
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             let on = if a.device == DeviceChoice::Cpu {
                 "cpu".to_string()
             } else {
                 format!("cpu ({why})")
             };
-            (pictures, stats, on)
+            (stats, on)
         }
     };
     bar.finish_and_clear();
-    let cols = (a.count as f64).sqrt().ceil() as usize;
-    let rows = a.count.div_ceil(cols);
-    let mut sheet = Sheet::new(rows, cols, a.size.min(160))?;
-    for (i, pic) in pictures.iter().enumerate() {
-        save_png(pic, &a.out.join(format!("fractal-{i:05}.png")))?;
-        sheet.put(i / cols, i % cols, pic)?;
-    }
-    save_png(&sheet.into_image(), &a.out.join("contact-sheet.png"))?;
+    anyhow::ensure!(
+        written == a.count,
+        "only {written} of {} fractals written",
+        a.count
+    );
+    save_png(&sheet.into_image(), &out.join("contact-sheet.png"))?;
+    // Last: the run is complete exactly when fractals.tsv exists.
+    let manifest = format!(
+        "# pixmix fractals, a complete run: seed {}, count {}, size {}, quality {}\n\
+         # command: {}\n\
+         # index\tfile\n{index}",
+        a.seed,
+        a.count,
+        a.size,
+        a.quality,
+        std::env::args_os()
+            .map(|s| escape_path(Path::new(&s)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    write_atomic(&out.join("fractals.tsv"), |f| {
+        use std::io::Write;
+        Ok(f.write_all(manifest.as_bytes())?)
+    })?;
     // The CUDA driver emulator's pace is no GPU's.
     let rate = if ran_on.starts_with("cuda") && pixmix::cuda::emulator::is_emulated() {
         "no rate: emulated CUDA".to_string()

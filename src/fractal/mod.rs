@@ -139,6 +139,9 @@ impl FractalStats {
     }
 }
 
+/// The most fractals one call generates (a million; 196 GB at 256x256).
+pub const MAX_COUNT: usize = 1_000_000;
+
 /// Generates `count` accepted fractals from `seed` on the CPU, calling
 /// `progress(accepted, tried)` after each genome.
 pub fn generate(
@@ -147,13 +150,49 @@ pub fn generate(
     seed: u64,
     progress: impl Fn(usize, usize),
 ) -> Result<(Vec<RgbImage>, FractalStats)> {
-    settings.validate()?;
-    let start = std::time::Instant::now();
+    let bytes = count
+        .checked_mul(settings.size)
+        .and_then(|n| n.checked_mul(settings.size))
+        .and_then(|n| n.checked_mul(3));
+    if bytes.is_none_or(|b| b > crate::mixing_set::DEFAULT_MIXING_BUDGET) {
+        return Err(Error::Config(format!(
+            "{count} fractals of {0}x{0} would need more than the {1} MiB a generated set \
+             may hold; use fewer (generate_each, and pixmix fractals, handle each picture \
+             when it is done)",
+            settings.size,
+            crate::mixing_set::DEFAULT_MIXING_BUDGET >> 20
+        )));
+    }
     let mut pictures = Vec::with_capacity(count);
+    let stats = generate_each(count, settings, seed, progress, |_, pic| {
+        pictures.push(pic);
+        Ok(true)
+    })?;
+    Ok((pictures, stats))
+}
+
+/// [`generate`], handing each accepted picture to `sink(index, picture)` as soon as it is
+/// rendered instead of keeping it, so memory does not grow with `count`. `sink` returns
+/// `Ok(false)` to stop early (the statistics then count what was done) or an error to
+/// abort. The pictures are the same as [`generate`]'s.
+pub fn generate_each(
+    count: usize,
+    settings: &FractalSettings,
+    seed: u64,
+    progress: impl Fn(usize, usize),
+    mut sink: impl FnMut(usize, RgbImage) -> Result<bool>,
+) -> Result<FractalStats> {
+    settings.validate()?;
+    if count > MAX_COUNT {
+        return Err(Error::Config(format!(
+            "fractal count must be at most {MAX_COUNT}, got {count}"
+        )));
+    }
+    let start = std::time::Instant::now();
     let mut stats = FractalStats::default();
     let limit = count.saturating_mul(settings.max_attempts_per_picture);
     let mut index = 0u64;
-    while pictures.len() < count {
+    while stats.accepted < count {
         if (stats.accepted + stats.rejected) >= limit {
             return Err(Error::Config(format!(
                 "only {} of {} tried genomes passed the thresholds; loosen them",
@@ -173,13 +212,19 @@ pub fn generate(
             ))
             .failures(&settings.thresholds)
         });
-        if stats.record(verdict) {
-            pictures.push(render(&g, settings.size, settings.quality, render_seed));
-        }
+        let go_on = if stats.record(verdict) {
+            let pic = render(&g, settings.size, settings.quality, render_seed);
+            sink(stats.accepted - 1, pic)?
+        } else {
+            true
+        };
         progress(stats.accepted, stats.accepted + stats.rejected);
+        if !go_on {
+            break;
+        }
     }
     stats.seconds = start.elapsed().as_secs_f64();
-    Ok((pictures, stats))
+    Ok(stats)
 }
 
 /// The random stream genome `index` of `seed` is framed and rendered with.

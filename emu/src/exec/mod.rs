@@ -1,7 +1,7 @@
-//! Executing PTX: [`arith`] gives each instruction form its exact result, [`compile`] turns
+//! Executing PTX: [`arith`] gives each instruction form its exact result, [`compile()`] turns
 //! a parsed kernel into a flat program of slot-addressed instructions (every form the
 //! executor supports is decided here, at module load, naming the line of any other), and
-//! [`launch`] runs a grid: blocks in parallel over the machine's cores, the threads of a
+//! [`launch()`] runs a grid: blocks in parallel over the machine's cores, the threads of a
 //! block one after another up to each barrier, every access checked.
 
 pub mod arith;

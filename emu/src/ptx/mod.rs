@@ -1,4 +1,4 @@
-//! PTX text: the syntax tree ([`ast`]) and the parser ([`parse`]).
+//! PTX text: the syntax tree ([`ast`]) and the parser ([`parse()`]).
 
 pub mod ast;
 pub mod parse;
