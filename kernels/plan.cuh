@@ -86,6 +86,8 @@ struct ImageMeta {
     u32 temp_height;
     u32 vertical_first;
     u32 coeffs;  // index of the first pass's resize filter in KernelArgs::coeffs
+    u32 x0;      // where the staged width x height pixels start in the source image
+    u32 y0;
 };
 
 struct PictureMeta {
@@ -123,7 +125,7 @@ static_assert(sizeof(OpPlan) == 16, "OpPlan layout");
 static_assert(sizeof(RoundPlan) == 32, "RoundPlan layout");
 static_assert(sizeof(SamplePlan) == 64, "SamplePlan layout");
 static_assert(sizeof(OpDesc) == 64, "OpDesc layout");
-static_assert(sizeof(ImageMeta) == 40, "ImageMeta layout");
+static_assert(sizeof(ImageMeta) == 48, "ImageMeta layout");
 static_assert(sizeof(PictureMeta) == 16, "PictureMeta layout");
 static_assert(sizeof(KernelArgs) == 136, "KernelArgs layout");
 #endif

@@ -22,7 +22,8 @@ PIXMIX_HD void pixmix_train_pass1(const KernelArgs& args, u32 n, u64 i) {
     u32 tx = (u32)(i % im.temp_width), ty = (u32)(i / im.temp_width);
     const u8* img = args.images + im.offset;
     i64 stride = (i64)im.width * 3;
-    const u8* crop = img + (i64)s.crop_y * stride + (i64)s.crop_x * 3;
+    // The staged pixels may be the crop alone (their origin x0, y0 in the source image).
+    const u8* crop = img + ((i64)s.crop_y - im.y0) * stride + ((i64)s.crop_x - im.x0) * 3;
     u8* dst = args.temp + im.temp_offset + i * 3;
     const i32* filter = args.coeffs + im.coeffs;
     if (im.vertical_first) {

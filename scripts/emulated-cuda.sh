@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml" -p cuda-emu
 lib=$root/target/cuda-emu/lib
 mkdir -p "$lib"
-cp -f "$root/target/release/libcuda.so" "$lib/libcuda.so.1"
+cp -f "$root/target/release/libcuda_emu.so" "$lib/libcuda.so.1"
 ln -sf libcuda.so.1 "$lib/libcuda.so"
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 exec "$@"

@@ -110,7 +110,7 @@ impl HostKernelExecutor {
         let c = &self.config;
         let sizes = RgbImage::sizes(images);
         check_batch(c, plan, &sizes, mixing.sizes())?;
-        let staged = stage(c, plan, &sizes)?;
+        let staged = stage(c, plan, &sizes, false)?;
         let image_bytes: Vec<u8> = images
             .iter()
             .flat_map(|i| i.as_bytes().iter().copied())

@@ -130,6 +130,11 @@ pub struct ImageMeta {
     /// Index in the coefficient buffer of the first pass's filter, the second's following
     /// it (see `resize::kernel_coeffs`); unused without an intermediate.
     pub coeffs: u32,
+    /// Column of the source image where the staged pixels start (`width` x `height` of
+    /// them): the crop's when only the crop was staged, else 0.
+    pub x0: u32,
+    /// Row of the source image where the staged pixels start.
+    pub y0: u32,
 }
 
 /// Where a mixing picture lives.
@@ -213,11 +218,13 @@ pub struct StagedBatch {
 }
 
 /// Lays `plan` out for the kernels, for source images of `image_sizes` stored back to back
-/// in order. The plan must have passed [`crate::cpu::check_batch`].
+/// in order: whole, or (`crop_only`) only the crop box of each sample that resizes a crop,
+/// which is all it reads. The plan must have passed [`crate::cpu::check_batch`].
 pub fn stage(
     config: &Config,
     plan: &BatchPlan,
     image_sizes: &[(usize, usize)],
+    crop_only: bool,
 ) -> Result<StagedBatch> {
     if plan.len() != image_sizes.len() {
         return Err(Error::Input(format!(
@@ -270,7 +277,11 @@ pub fn stage(
             staged.temp_bytes += pixels * 3;
             staged.max_temp_pixels = staged.max_temp_pixels.max(pixels);
         }
-        staged.image_bytes += w * h * 3;
+        if crop_only && s.transform == TRANSFORM_RESIZED_CROP_FLIP {
+            (meta.x0, meta.y0) = (s.crop_x as u32, s.crop_y as u32);
+            (meta.width, meta.height) = (s.crop_w, s.crop_h);
+        }
+        staged.image_bytes += meta.width as usize * meta.height as usize * 3;
         staged.image_meta.push(meta);
     }
     Ok(staged)

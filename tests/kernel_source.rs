@@ -63,16 +63,18 @@ fn the_resize_kernels_execute_no_double_precision() {
         let _ = writeln!(std::io::stderr(), "SKIPPED: built without nvcc");
         return;
     };
-    let entries = cuda::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
+    let entries = cuda_emu::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
     assert!(!entries.is_empty());
     for entry in entries {
-        let module = cuda::ptx::parse(&entry.text).expect("the PTX parses");
+        let module = cuda_emu::ptx::parse(&entry.text).expect("the PTX parses");
         for f in module.functions.iter().filter(|f| f.is_entry) {
             let f64s = f
                 .body
                 .iter()
                 .filter(|s| match s {
-                    cuda::ptx::ast::Statement::Instr(i) => i.modifiers.iter().any(|m| m == "f64"),
+                    cuda_emu::ptx::ast::Statement::Instr(i) => {
+                        i.modifiers.iter().any(|m| m == "f64")
+                    }
                     _ => false,
                 })
                 .count();

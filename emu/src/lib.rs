@@ -1,4 +1,6 @@
-//! A CUDA driver emulator: `libcuda.so` for machines without a GPU.
+//! A CUDA driver emulator: `libcuda.so` for machines without a GPU (built as
+//! `libcuda_emu.so`, so nothing loads it by accident; `scripts/emulated-cuda.sh` gives it
+//! the driver's names).
 //!
 //! Programs that open the driver by name (cudarc, anything built on the driver API) load
 //! this library instead when its folder comes first on `LD_LIBRARY_PATH`. It loads the PTX

@@ -10,7 +10,7 @@ mod common;
 use std::ffi::c_void;
 
 use common::*;
-use cuda as _;
+use cuda_emu as _;
 
 /// Iterations of the `spin` kernel (one thread; about 90 ms in a release build): work
 /// queued behind it is still pending when the host acts a moment later.

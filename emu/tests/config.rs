@@ -9,7 +9,7 @@ mod common;
 use std::ffi::{c_int, c_void};
 
 use common::*;
-use cuda as _;
+use cuda_emu as _;
 
 /// A child's standard error.
 fn stderr(out: &std::process::Output) -> String {
@@ -102,7 +102,7 @@ fn child_determinism() {
     assert_eq!(got_word, [(1..=64).sum::<i32>()]);
     println!(
         "RESULT workers {}",
-        cuda::config::Config::from_env()
+        cuda_emu::config::Config::from_env()
             .expect("the child's settings")
             .workers
     );

@@ -55,16 +55,16 @@ fn implemented() -> BTreeSet<String> {
 }
 
 /// The cdylib that cargo built with this test: `cargo test` writes it beside the test
-/// executable (target/<profile>/deps/libcuda.so, cdylibs carry no hash) and `cargo build`
-/// copies it up to target/<profile>/libcuda.so.
+/// executable (target/<profile>/deps/libcuda_emu.so, cdylibs carry no hash) and `cargo build`
+/// copies it up to target/<profile>/libcuda_emu.so.
 fn library() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let deps = exe
         .parent()
         .expect("the test runs from target/<profile>/deps");
     let candidates = [
-        deps.join("libcuda.so"),
-        deps.parent().unwrap_or(deps).join("libcuda.so"),
+        deps.join("libcuda_emu.so"),
+        deps.parent().unwrap_or(deps).join("libcuda_emu.so"),
     ];
     candidates
         .iter()

@@ -18,8 +18,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use cuda::exec::{self, Checks, Kernel, Launch};
-use cuda::memory::{Allocation, SPACE};
+use cuda_emu::exec::{self, Checks, Kernel, Launch};
+use cuda_emu::memory::{Allocation, SPACE};
 
 // ---------------------------------------------------------------------------------------
 // The harness
@@ -255,7 +255,7 @@ fn numbered(text: &str) -> String {
 
 /// Parses and compiles `text`; the error as `PTX line N: ...` (parse or compile).
 fn load(text: &str) -> Result<exec::Program, (usize, String)> {
-    let module = cuda::ptx::parse(text).map_err(|e| (e.line, e.message))?;
+    let module = cuda_emu::ptx::parse(text).map_err(|e| (e.line, e.message))?;
     exec::compile(&module, &HashMap::new()).map_err(|e| (e.line, e.message))
 }
 

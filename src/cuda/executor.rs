@@ -63,6 +63,10 @@ struct Slot {
     orig: Option<CudaSlice<u8>>,
     tables: Option<CudaSlice<u8>>,
     out: Option<CudaSlice<u8>>,
+    /// Recorded on the copy stream after the upload; the kernels wait for it.
+    uploaded: CudaEvent,
+    /// Recorded on the kernels' stream after the batch; the next upload into this slot
+    /// waits for it.
     done: CudaEvent,
 }
 
@@ -82,6 +86,8 @@ pub struct CudaExecutor {
     slots: Vec<Slot>,
     next: usize,
     caller_ready: CudaEvent,
+    /// Uploads run here, so batch n + 1 uploads while batch n computes.
+    copy: std::sync::Arc<cudarc::driver::CudaStream>,
 }
 
 impl std::fmt::Debug for CudaExecutor {
@@ -94,20 +100,53 @@ impl std::fmt::Debug for CudaExecutor {
     }
 }
 
+/// Copies each image's staged region (its crop, or all of it; `meta` says which) into
+/// `out`, images back to back, in parallel: page-locked memory is slow to write from one
+/// core (write-combined), and a batch's pixels are megabytes.
+fn stage_pixels(images: &[RgbImage], meta: &[crate::staging::ImageMeta], mut out: &mut [u8]) {
+    use rayon::prelude::*;
+    let mut jobs = Vec::with_capacity(images.len());
+    for (img, m) in images.iter().zip(meta) {
+        let len = m.width as usize * m.height as usize * 3;
+        let (dst, rest) = out.split_at_mut(len);
+        out = rest;
+        jobs.push((img, m, dst));
+    }
+    jobs.into_par_iter().for_each(|(img, m, dst)| {
+        let row = m.width as usize * 3;
+        if row == 0 {
+            return;
+        }
+        let x = m.x0 as usize * 3;
+        for (y, d) in dst.chunks_exact_mut(row).enumerate() {
+            d.copy_from_slice(&img.row(m.y0 as usize + y)[x..x + row]);
+        }
+    });
+}
+
+impl Drop for CudaExecutor {
+    fn drop(&mut self) {
+        // The input buffers are freed in the copy stream's order: after the kernels still
+        // queued on the other stream, which read them.
+        let _ = self.copy.join(&self.device.stream);
+    }
+}
+
 fn align(n: usize) -> usize {
     n.div_ceil(ALIGN) * ALIGN
 }
 
+/// The device address of `buf`, (re)allocated in the order of `stream` (the stream that
+/// first writes it) when it holds fewer than `len` bytes.
 fn grow(
-    device: &CudaDevice,
+    stream: &std::sync::Arc<cudarc::driver::CudaStream>,
     buf: &mut Option<CudaSlice<u8>>,
     len: usize,
     what: &str,
 ) -> Result<u64> {
     if buf.as_ref().is_none_or(|b| b.len() < len.max(1)) {
         *buf = None;
-        let fresh = device
-            .stream
+        let fresh = stream
             .alloc_zeros::<u8>(len.max(1))
             .map_err(|e| Error::Cuda(format!("allocating {len} bytes for {what}: {e}")))?;
         *buf = Some(fresh);
@@ -115,7 +154,7 @@ fn grow(
     let b = buf
         .as_ref()
         .ok_or_else(|| Error::Cuda(format!("no buffer for {what}")))?;
-    let (ptr, _sync) = b.device_ptr(&device.stream);
+    let (ptr, _sync) = b.device_ptr(stream);
     Ok(ptr)
 }
 
@@ -139,11 +178,16 @@ impl CudaExecutor {
                     orig: None,
                     tables: None,
                     out: None,
+                    uploaded: event()?,
                     done: event()?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let caller_ready = event()?;
+        let copy = device
+            .ctx
+            .new_stream()
+            .map_err(cuda("creating the copy stream"))?;
         Ok(CudaExecutor {
             config: config.clone(),
             device,
@@ -151,6 +195,7 @@ impl CudaExecutor {
             slots,
             next: 0,
             caller_ready,
+            copy,
         })
     }
 
@@ -476,7 +521,8 @@ impl CudaExecutor {
                 dtype.name()
             )));
         }
-        let staged = stage(c, plan, &sizes)?;
+        // Host images: only the region each sample reads is staged and uploaded.
+        let staged = stage(c, plan, &sizes, matches!(input, Input::Host(_)))?;
         let slot_index = self.next;
         self.next = (self.next + 1) % self.slots.len();
         if n == 0 {
@@ -524,49 +570,62 @@ impl CudaExecutor {
             let host = &mut staging
                 .as_mut_slice()
                 .map_err(cuda("writing pinned memory"))?[..total];
+            let (head, pixels) = host.split_at_mut(offsets[5]);
             for (sec, &at) in sections.iter().zip(&offsets) {
-                host[at..at + sec.len()].copy_from_slice(sec);
+                head[at..at + sec.len()].copy_from_slice(sec);
             }
             if let Input::Host(images) = input {
-                let mut at = offsets[5];
-                for img in images {
-                    host[at..at + img.as_bytes().len()].copy_from_slice(img.as_bytes());
-                    at += img.as_bytes().len();
-                }
+                stage_pixels(images, &staged.image_meta, pixels);
             }
         }
-        let inputs = grow(device, &mut slot.inputs, total, "the batch's inputs")?;
+        let copy = &self.copy;
+        // The upload rewrites (or frees and reallocates) the buffer this slot's previous
+        // batch read: after it. The input buffer lives in the copy stream's order.
+        copy.wait(&slot.done)
+            .map_err(cuda("ordering the upload after the slot's last batch"))?;
+        let inputs = grow(copy, &mut slot.inputs, total, "the batch's inputs")?;
         {
             // Dropping `recorded` records the staging buffer's event after the copy, so the
             // buffer is rewritten (as_mut_slice) or freed (its drop) only once the copy has
             // read it, whatever happens to this batch or the executor afterwards.
-            // SAFETY: the slice is used with the executor's stream only.
-            let (src, recorded) = unsafe { staging.stream_synced_slice(&device.stream) };
-            let dst = slot
-                .inputs
-                .as_mut()
-                .ok_or_else(|| Error::Cuda("no input buffer".into()))?;
+            // SAFETY: the slice is used with the copy stream only.
+            let (src, recorded) = unsafe { staging.stream_synced_slice(copy) };
+            // SAFETY: `inputs` holds at least `total` bytes of this context, ordered by the
+            // events above and below (the raw copy keeps cudarc's per-slice tracking, which
+            // would order it after the kernels of the other slot, out of the way).
+            unsafe {
+                cudarc::driver::result::memcpy_htod_async(inputs, &src[..total], copy.cu_stream())
+            }
+            .map_err(cuda("uploading the batch"))?;
+            drop(recorded);
+            slot.uploaded
+                .record(copy)
+                .map_err(cuda("recording the upload"))?;
             device
                 .stream
-                .memcpy_htod(&src[..total], &mut dst.slice_mut(0..total))
-                .map_err(cuda("uploading the batch"))?;
-            drop(recorded);
+                .wait(&slot.uploaded)
+                .map_err(cuda("ordering the kernels after the upload"))?;
         }
         let temp = grow(
-            device,
+            &device.stream,
             &mut slot.temp,
             staged.temp_bytes,
             "resize intermediates",
         )?;
-        let orig = grow(device, &mut slot.orig, n * s * s * 3, "the originals")?;
+        let orig = grow(
+            &device.stream,
+            &mut slot.orig,
+            n * s * s * 3,
+            "the originals",
+        )?;
         let tables = grow(
-            device,
+            &device.stream,
             &mut slot.tables,
             n * TABLE_STRIDE,
             "per-sample tables",
         )?;
         let out = match target {
-            Target::Own => grow(device, &mut slot.out, out_bytes, "the output")?,
+            Target::Own => grow(&device.stream, &mut slot.out, out_bytes, "the output")?,
             Target::Ptr(ptr, _) => ptr,
         };
         let images = match input {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-pub use cuda::{Check, Report};
+pub use cuda_emu::{Check, Report};
 
 pub type CUresult = c_int;
 pub type CUdevice = c_int;
@@ -145,7 +145,7 @@ pub fn serial() -> MutexGuard<'static, ()> {
     let guard = lock();
     // SAFETY: plain driver call.
     ok(unsafe { cuInit(0) });
-    cuda::drain_reports();
+    cuda_emu::drain_reports();
     guard
 }
 
@@ -170,7 +170,7 @@ impl Drop for Session {
     fn drop(&mut self) {
         // SAFETY: a context this session created (a poisoned one is destroyed too).
         unsafe { cuCtxDestroy_v2(self.ctx) };
-        cuda::drain_reports();
+        cuda_emu::drain_reports();
     }
 }
 
@@ -339,7 +339,7 @@ pub fn ctx_sync() -> CUresult {
 
 /// Every report recorded since the last call.
 pub fn reports() -> Vec<Report> {
-    cuda::drain_reports()
+    cuda_emu::drain_reports()
 }
 
 fn show(rs: &[Report]) -> String {
