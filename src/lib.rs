@@ -8,21 +8,32 @@
 
 #![warn(missing_docs)]
 
+// Internals that the command line, tests and benchmarks reach: public, not documented, not
+// part of the API's promise.
+#[doc(hidden)]
 pub mod bench;
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod kernels;
+#[doc(hidden)]
+pub mod mix;
+#[doc(hidden)]
+pub mod resize;
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod staging;
+
 pub mod config;
 pub mod cpu;
+#[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod error;
 pub mod fractal;
 pub mod image;
-pub mod kernels;
-pub mod mix;
 pub mod mixing_set;
 pub mod ops;
 pub mod pipeline;
 pub mod plan;
-pub mod resize;
-pub mod staging;
 pub mod tensor;
 #[cfg(test)]
 mod test_rng;

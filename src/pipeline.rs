@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::cpu::CpuExecutor;
+#[cfg(feature = "cuda")]
 use crate::cuda::CudaExecutor;
 use crate::error::Result;
 use crate::image::RgbImage;
@@ -35,6 +36,7 @@ pub struct PixMix {
 #[derive(Debug)]
 pub(crate) enum Engine {
     Cpu(CpuExecutor),
+    #[cfg(feature = "cuda")]
     Cuda(Box<CudaExecutor>),
 }
 
@@ -57,6 +59,7 @@ impl PixMix {
     /// Moves execution to CUDA device `ordinal` (the mixing set is uploaded once). Fails
     /// with [`Error::NoCuda`](crate::Error::NoCuda) where no GPU is usable, and then keeps
     /// running where it did.
+    #[cfg(feature = "cuda")]
     pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
         let mut gpu = CudaExecutor::new(self.planner.config(), ordinal)?;
         gpu.set_mixing(&self.mixing)?;
@@ -64,10 +67,20 @@ impl PixMix {
         Ok(())
     }
 
+    /// Moves execution to CUDA device `ordinal`: in a build without the `cuda` feature,
+    /// always [`Error::NoCuda`](crate::Error::NoCuda), and it keeps running on the CPU.
+    #[cfg(not(feature = "cuda"))]
+    pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
+        Err(crate::Error::NoCuda(format!(
+            "pixmix was built without the `cuda` feature (device {ordinal} not used)"
+        )))
+    }
+
     /// "cpu", or "cuda" and the device's name.
     pub fn device(&self) -> String {
         match &self.engine {
             Engine::Cpu(_) => "cpu".into(),
+            #[cfg(feature = "cuda")]
             Engine::Cuda(gpu) => format!("cuda ({})", gpu.device().info().name),
         }
     }
@@ -86,6 +99,7 @@ impl PixMix {
         let sizes = RgbImage::sizes(images);
         self.run_planned(&sizes, |engine, plan, mixing| match engine {
             Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
+            #[cfg(feature = "cuda")]
             Engine::Cuda(gpu) => gpu.augment(plan, images, dtype),
         })
     }

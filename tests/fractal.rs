@@ -105,6 +105,7 @@ fn impossible_thresholds_are_an_error_not_a_hang() {
 }
 
 #[test]
+#[cfg(feature = "cuda")]
 fn the_kernels_render_the_same_flames_as_the_cpu() {
     use pixmix::fractal::device::FlameGenome;
     use pixmix::fractal::{frame, render};

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+#[cfg(feature = "cuda")]
 use pixmix::cuda::CudaDevice;
+#[cfg(feature = "cuda")]
 use pixmix::cuda::fractal::{download, generate_on_device};
 use pixmix::fractal::{FractalSettings, generate};
 
@@ -51,12 +53,22 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         bar.set_position(accepted as u64);
         bar.set_message(format!("({tried} genomes tried)"));
     };
+    #[cfg(feature = "cuda")]
     let gpu = match a.device {
         DeviceChoice::Cpu => Err("--device cpu".to_string()),
         DeviceChoice::Cuda => Ok(CudaDevice::new(0)?),
         DeviceChoice::Auto => CudaDevice::new(0).map_err(|e| e.to_string()),
     };
+    #[cfg(not(feature = "cuda"))]
+    let gpu: Result<std::convert::Infallible, String> = match a.device {
+        DeviceChoice::Cpu => Err("--device cpu".to_string()),
+        DeviceChoice::Cuda => anyhow::bail!("pixmix was built without the `cuda` feature"),
+        DeviceChoice::Auto => Err("built without the `cuda` feature".to_string()),
+    };
     let (pictures, stats, ran_on) = match gpu {
+        #[cfg(not(feature = "cuda"))]
+        Ok(never) => match never {},
+        #[cfg(feature = "cuda")]
         Ok(device) => {
             let (buffer, stats) = generate_on_device(&device, a.count, &settings, a.seed, report)?;
             let pictures = download(&device, &buffer, a.count, a.size)?;
