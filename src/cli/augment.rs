@@ -31,8 +31,8 @@ pub struct AugmentArgs {
     /// Without it, a procedural fractal set is generated (see --fractals).
     #[arg(long)]
     mixing: Option<PathBuf>,
-    /// Size of the generated fractal set when no --mixing folder is given.
-    #[arg(long, default_value_t = 32)]
+    /// Size of the generated fractal set when no --mixing folder is given (as in Python).
+    #[arg(long, default_value_t = 64)]
     fractals: usize,
     /// Preset: cifar (32x32) or imagenet (224x224).
     #[arg(long, default_value = "imagenet")]
@@ -46,7 +46,7 @@ pub struct AugmentArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Png)]
     format: Format,
-    /// Element type of the npy output: f32 or f16.
+    /// Element type of the npy output: f32 (float32) or f16 (float16, half).
     #[arg(long, default_value = "f32")]
     dtype: Dtype,
     /// Output folder (created if missing).
@@ -70,8 +70,8 @@ pub struct AugmentArgs {
     /// Draw from the nine default operators only (the presets use all 13).
     #[arg(long)]
     default_ops: bool,
-    /// Where PixMix runs.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    /// Where PixMix runs (auto: the GPU when one is usable, as demo and fractals).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
 }
 
@@ -154,7 +154,8 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     }
 
     let bar = ProgressBar::new(count as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {per_sec}, eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {rate}, eta {eta}")
+            .map(|s| s.with_key("rate", super::rate))
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut sources = String::new();

@@ -66,7 +66,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 let count = 16;
                 let (rate, stats) = pool.install(|| measure_fractals(256, count, None))?;
                 println!(
-                    "fractals: {rate:.2} fractals/s (cpu, {threads} threads, {:.2} per thread, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    "fractals: {rate:.2} fractals/s (cpu, {}, {:.2} per thread, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    super::threads(threads),
                     rate / threads as f64,
                     accepted(&stats)
                 );
@@ -90,10 +91,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 let r = measure_cpu(preset, a.batch.unwrap_or(256), threads, duration)?;
                 println!(
-                    "{preset}: {:.0} images/s (cpu, batch {}, {} threads, {:.0} images/s per thread, {} batches)",
+                    "{preset}: {:.0} images/s (cpu, batch {}, {}, {:.0} images/s per thread, {} batches)",
                     r.images_per_second(),
                     r.batch,
-                    r.threads,
+                    super::threads(r.threads),
                     r.images_per_second_per_thread(),
                     r.batches
                 );

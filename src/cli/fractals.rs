@@ -18,8 +18,8 @@ use super::sheet::Sheet;
 /// Arguments of `pixmix fractals`.
 #[derive(Args, Debug)]
 pub struct FractalsArgs {
-    /// Number of pictures.
-    #[arg(long, default_value_t = 32)]
+    /// Number of pictures (64, as `augment --fractals` and Python generate).
+    #[arg(long, default_value_t = 64)]
     count: usize,
     /// Side of the square pictures.
     #[arg(long, default_value_t = 256)]

@@ -1,0 +1,125 @@
+//! The command line's names and defaults: dtype names shared with Python, `op`'s output
+//! format following the extension, counts in words, and the defaults shared by the
+//! subcommands.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn pixmix(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pixmix"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pixmix-names-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn photo() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/assets/photos/coffee.jpg").to_string()
+}
+
+#[test]
+fn op_writes_the_format_its_extension_names() {
+    let dir = scratch("op");
+    for (name, magic) in [
+        ("a.png", &b"\x89PNG"[..]),
+        ("b.jpg", b"\xff\xd8"),
+        ("c.JPEG", b"\xff\xd8"),
+    ] {
+        let out = dir.join(name);
+        let (ok, text) = pixmix(&["op", "equalize", &photo(), out.to_str().unwrap()]);
+        assert!(ok, "{text}");
+        assert!(std::fs::read(&out).unwrap().starts_with(magic), "{name}");
+    }
+    let bmp = dir.join("d.bmp");
+    let (ok, text) = pixmix(&["op", "equalize", &photo(), bmp.to_str().unwrap()]);
+    assert!(
+        !ok && text.contains(".png, .jpg or .jpeg") && !bmp.exists(),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dtype_names_are_the_same_as_in_python() {
+    for name in ["f32", "float32", "f16", "float16", "half"] {
+        let dir = scratch(&format!("dtype-{name}"));
+        let (ok, text) = pixmix(&[
+            "augment",
+            "--images",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/assets/photos"),
+            "--mixing",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/assets/mixing"),
+            "--preset",
+            "cifar",
+            "--count",
+            "2",
+            "--format",
+            "npy",
+            "--dtype",
+            name,
+            "--device",
+            "cpu",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(ok, "{name}: {text}");
+        let npy = std::fs::read(dir.join("augmented.npy")).unwrap();
+        let want = if name.contains("32") {
+            "'<f4'"
+        } else {
+            "'<f2'"
+        };
+        assert!(String::from_utf8_lossy(&npy[..80]).contains(want), "{name}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// The default clap prints for `flag` in `help`.
+fn default_of(help: &str, flag: &str) -> String {
+    let at = help
+        .find(&format!("{flag} "))
+        .unwrap_or_else(|| panic!("{flag}: {help}"));
+    let rest = &help[at..];
+    let start = rest.find("[default: ").unwrap() + "[default: ".len();
+    rest[start..start + rest[start..].find(']').unwrap()].to_string()
+}
+
+#[test]
+fn defaults_agree_across_subcommands() {
+    let (_, augment) = pixmix(&["augment", "--help"]);
+    let (_, fractals) = pixmix(&["fractals", "--help"]);
+    let (_, demo) = pixmix(&["demo", "--help"]);
+    for help in [&augment, &fractals, &demo] {
+        assert_eq!(default_of(help, "--device"), "auto", "{help}");
+    }
+    assert_eq!(default_of(&augment, "--fractals"), "64");
+    assert_eq!(default_of(&fractals, "--count"), "64");
+}
+
+#[test]
+fn one_thread_is_one_thread() {
+    let (ok, text) = pixmix(&[
+        "bench",
+        "--preset",
+        "cifar",
+        "--seconds",
+        "0",
+        "--batch",
+        "2",
+        "--threads",
+        "1",
+    ]);
+    assert!(
+        ok && text.contains("1 thread,") && !text.contains("1 threads"),
+        "{text}"
+    );
+}
