@@ -43,7 +43,9 @@ pub mod torch;
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
 pub use error::{Error, Result};
+#[doc(hidden)]
 pub use image::RgbImage;
+pub use image::{AsImageView, ImageView, Rgb8Image};
 pub use mixing_set::MixingSet;
 pub use ops::{Operator, PreparedOp};
 pub use pipeline::PixMix;

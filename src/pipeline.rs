@@ -5,7 +5,7 @@ use crate::cpu::CpuExecutor;
 #[cfg(feature = "cuda")]
 use crate::cuda::CudaExecutor;
 use crate::error::Result;
-use crate::image::RgbImage;
+use crate::image::{ImageView, RgbImage};
 use crate::mixing_set::MixingSet;
 use crate::plan::{BatchPlan, Planner};
 use crate::tensor::{Dtype, Tensor};
@@ -14,11 +14,11 @@ use crate::tensor::{Dtype, Tensor};
 /// a GPU; both give the same pixels for the same seed.
 ///
 /// ```
-/// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+/// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, Rgb8Image};
 ///
 /// let config = Config::preset(Preset::Cifar);
-/// let photo = RgbImage::new(32, 32, vec![128; 32 * 32 * 3])?;
-/// let fractal = RgbImage::new(40, 40, (0..40 * 40 * 3).map(|i| (i % 251) as u8).collect())?;
+/// let photo = Rgb8Image::new(32, 32, vec![128; 32 * 32 * 3])?;
+/// let fractal = Rgb8Image::new(40, 40, (0..40 * 40 * 3).map(|i| (i % 251) as u8).collect())?;
 /// let mixing = MixingSet::from_images([fractal], config.mixing_resize)?;
 /// let mut pixmix = PixMix::new(config, mixing, 0)?;
 /// let batch = pixmix.augment(&[photo.clone(), photo], Dtype::F32)?;
@@ -88,6 +88,22 @@ impl PixMix {
     /// Plans and augments the next batch.
     pub fn augment(&mut self, images: &[RgbImage], dtype: Dtype) -> Result<Tensor> {
         Ok(self.augment_with_plan(images, dtype)?.0)
+    }
+
+    /// Plans and augments the next batch of borrowed images ([`ImageView`]s of pixels
+    /// another owner keeps: a decoder's buffer, a crop, strided rows). The CPU reads them
+    /// in place; the CUDA path copies them into its upload.
+    pub fn augment_views(&mut self, images: &[ImageView<'_>], dtype: Dtype) -> Result<Tensor> {
+        let sizes = RgbImage::sizes(images);
+        let (tensor, _) = self.run_planned(&sizes, |engine, plan, mixing| match engine {
+            Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
+            #[cfg(feature = "cuda")]
+            Engine::Cuda(gpu) => {
+                let owned: Vec<RgbImage> = images.iter().map(ImageView::to_image).collect();
+                gpu.augment(plan, &owned, dtype)
+            }
+        })?;
+        Ok(tensor)
     }
 
     /// Plans and augments the next batch, returning the plan too.
