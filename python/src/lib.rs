@@ -17,8 +17,8 @@ use pyo3::types::PyBytes;
 
 use pixmix::cuda::{CudaExecutor, RawStream};
 use pixmix::{
-    BatchPlan, Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor,
-    TensorData, TrainTransform,
+    BatchPlan, Config, CpuExecutor, Dtype, ImageView, MixingSet, Planner, Preset, Rgb8Image,
+    Tensor, TensorData, TrainTransform,
 };
 
 use dlpack::{DEVICE_CUDA, Storage};
@@ -108,8 +108,13 @@ fn dtype_of(name: &str) -> PyResult<Dtype> {
     name.parse::<Dtype>().map_err(err)
 }
 
-/// A list of H x W x 3 uint8 arrays (sizes may differ) as images.
-fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<RgbImage>> {
+/// A list of H x W x 3 uint8 arrays (sizes may differ) as owned images (for the GPU).
+fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<Rgb8Image>> {
+    Ok(views_of(list)?.iter().map(ImageView::to_image).collect())
+}
+
+/// A list of H x W x 3 uint8 arrays (sizes may differ) as views of numpy's memory.
+fn views_of<'a>(list: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageView<'a>>> {
     list.iter()
         .enumerate()
         .map(|(i, a)| {
@@ -122,7 +127,7 @@ fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<RgbImage>> {
             let data = a
                 .as_slice()
                 .map_err(|_| PyValueError::new_err(format!("image {i} must be C-contiguous")))?;
-            RgbImage::new(shape[1], shape[0], data.to_vec())
+            ImageView::new(shape[1], shape[0], data)
                 .map_err(|e| PyValueError::new_err(format!("image {i}: {e}")))
         })
         .collect()
@@ -185,16 +190,20 @@ impl Inner {
         })
     }
 
-    /// Plans and augments host images, on the GPU when there is one.
+    /// Plans and augments host images, on the GPU when there is one. The CPU reads the
+    /// views in place (numpy's memory: no copy); the GPU path uploads owned copies.
     fn augment_host(
         &mut self,
         py: Python<'_>,
-        images: &[RgbImage],
+        images: &[ImageView<'_>],
         dtype: Dtype,
     ) -> PyResult<Tensor> {
-        let sizes = RgbImage::sizes(images);
+        let sizes = Rgb8Image::sizes(images);
         self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
-            Some(g) => g.augment(plan, images, dtype),
+            Some(g) => {
+                let owned: Vec<Rgb8Image> = images.iter().map(ImageView::to_image).collect();
+                g.augment(plan, &owned, dtype)
+            }
             None => e.cpu.augment(plan, images, e.mixing, dtype),
         })
     }
@@ -443,7 +452,7 @@ impl Augmenter {
             .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
         let images = data
             .chunks_exact(h * w * 3)
-            .map(|c| RgbImage::new(w, h, c.to_vec()))
+            .map(|c| ImageView::new(w, h, c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
         let tensor = me.augment_host(py, &images, dtype)?;
@@ -460,7 +469,7 @@ impl Augmenter {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
-        let images = images_of(&images)?;
+        let images = views_of(&images)?;
         let tensor = me.augment_host(py, &images, dtype)?;
         to_numpy(py, tensor)
     }
@@ -479,7 +488,7 @@ impl Augmenter {
         let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let images = images_of(&images)?;
-        let sizes = RgbImage::sizes(&images);
+        let sizes = Rgb8Image::sizes(&images);
         me.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes a torch tensor's address of
@@ -536,7 +545,7 @@ impl Augmenter {
         let images = images_of(&images)?;
         let s = me.config.size;
         let shape = [images.len(), 3, s, s];
-        let sizes = RgbImage::sizes(&images);
+        let sizes = Rgb8Image::sizes(&images);
         let storage = me.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
             Some(g) => Ok(Storage::Device(
                 g.augment_to_buffer(plan, &images, dtype)?,
@@ -742,7 +751,7 @@ fn carried(sizes: &[(usize, usize)], bytes: &[u8]) -> pixmix::Result<MixingSet> 
         let data = bytes.get(at..at.saturating_add(len)).ok_or_else(|| {
             pixmix::Error::MixingSet("the carried pictures are shorter than their sizes".into())
         })?;
-        images.push(RgbImage::new(w, h, data.to_vec())?);
+        images.push(Rgb8Image::new(w, h, data.to_vec())?);
         at += len;
     }
     if at != bytes.len() {
