@@ -141,12 +141,18 @@ impl FractalStats {
 
 /// Generates `count` accepted fractals from `seed` on the CPU, calling
 /// `progress(accepted, tried)` after each genome.
+///
+/// Genomes are framed and their previews judged in parallel, a round of candidates at a
+/// time, then taken in index order: the pictures and the statistics are those of judging
+/// one genome after another, whatever the number of threads.
 pub fn generate(
     count: usize,
     settings: &FractalSettings,
     seed: u64,
     progress: impl Fn(usize, usize),
 ) -> Result<(Vec<RgbImage>, FractalStats)> {
+    use rayon::prelude::*;
+
     settings.validate()?;
     let start = std::time::Instant::now();
     let mut pictures = Vec::with_capacity(count);
@@ -154,29 +160,45 @@ pub fn generate(
     let limit = count.saturating_mul(settings.max_attempts_per_picture);
     let mut index = 0u64;
     while pictures.len() < count {
-        if (stats.accepted + stats.rejected) >= limit {
+        let tried = stats.accepted + stats.rejected;
+        if tried >= limit {
             return Err(Error::Config(format!(
                 "only {} of {} tried genomes passed the thresholds; loosen them",
-                stats.accepted,
-                stats.accepted + stats.rejected
+                stats.accepted, tried
             )));
         }
-        let mut g = Genome::random(seed, index);
-        let render_seed = render_seed(seed, index);
-        index += 1;
-        let verdict = frame(&mut g, render_seed).then(|| {
-            Metrics::of(&render(
-                &g,
-                preview_size(settings.size),
-                settings.preview_quality,
-                render_seed,
-            ))
-            .failures(&settings.thresholds)
-        });
-        if stats.record(verdict) {
-            pictures.push(render(&g, settings.size, settings.quality, render_seed));
+        // About half the genomes pass: judge twice the pictures still missing (at least a
+        // round per thread), never past the limit.
+        let round = (2 * (count - pictures.len()))
+            .max(rayon::current_num_threads())
+            .min(limit - tried) as u64;
+        let judged: Vec<(Genome, u64, Option<[bool; 5]>)> = (index..index + round)
+            .into_par_iter()
+            .map(|i| {
+                let mut g = Genome::random(seed, i);
+                let render_seed = render_seed(seed, i);
+                let verdict = frame(&mut g, render_seed).then(|| {
+                    Metrics::of(&render(
+                        &g,
+                        preview_size(settings.size),
+                        settings.preview_quality,
+                        render_seed,
+                    ))
+                    .failures(&settings.thresholds)
+                });
+                (g, render_seed, verdict)
+            })
+            .collect();
+        for (g, render_seed, verdict) in judged {
+            if pictures.len() == count {
+                break;
+            }
+            index += 1;
+            if stats.record(verdict) {
+                pictures.push(render(&g, settings.size, settings.quality, render_seed));
+            }
+            progress(stats.accepted, stats.accepted + stats.rejected);
         }
-        progress(stats.accepted, stats.accepted + stats.rejected);
     }
     stats.seconds = start.elapsed().as_secs_f64();
     Ok((pictures, stats))
