@@ -99,9 +99,9 @@ fn build_kernels(manifest: &Path, out: &Path) {
             if require {
                 panic!("PIXMIX_REQUIRE_KERNELS=1 but {why}");
             }
-            println!(
-                "cargo:warning={why}; the CUDA path will compile the kernels with NVRTC at first use"
-            );
+            // A supported setup, not a problem: no cargo warning, which cargo would repeat
+            // on every later command. `cargo build -vv` shows this line.
+            eprintln!("{why}; the CUDA path will compile the kernels with NVRTC at first use");
         }
     }
 }
