@@ -123,3 +123,16 @@ fn one_thread_is_one_thread() {
         "{text}"
     );
 }
+
+#[test]
+fn the_demo_shows_every_fractal_it_names_and_says_what_the_rows_are() {
+    let dir = scratch("demo");
+    let out = dir.join("demo.png");
+    let (ok, text) = pixmix(&["demo", "--device", "cpu", "--out", out.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    assert!(text.contains("12 fractals") && text.contains("2 to 3 the 12 mixing pictures"));
+    // 1 row of photos, 2 of fractals (7 a row), 4 of results: 7 rows of 200-pixel cells.
+    let img = pixmix::mixing_set::load_rgb(&out).unwrap();
+    assert_eq!(img.height(), img.width(), "7 rows of 7 cells");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
