@@ -136,3 +136,68 @@ fn the_demo_shows_every_fractal_it_names_and_says_what_the_rows_are() {
     assert_eq!(img.height(), img.width(), "7 rows of 7 cells");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `augment` of two bundled photos into `dir` as npy, with `extra` flags.
+fn augment_npy(dir: &std::path::Path, extra: &[&str]) -> (bool, String) {
+    let mut args = vec![
+        "augment",
+        concat!("--images=", env!("CARGO_MANIFEST_DIR"), "/assets/photos"),
+        concat!("--mixing=", env!("CARGO_MANIFEST_DIR"), "/assets/mixing"),
+        "--preset",
+        "cifar",
+        "--count",
+        "2",
+        "--format",
+        "npy",
+        "--device",
+        "cpu",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    pixmix(&args)
+}
+
+#[test]
+fn augment_takes_every_setting() {
+    let dir = scratch("settings");
+    let (ok, text) = augment_npy(
+        &dir,
+        &[
+            "--size",
+            "24",
+            "--padding",
+            "2",
+            "--no-normalize",
+            "--layout",
+            "nhwc",
+        ],
+    );
+    assert!(ok, "{text}");
+    let npy = std::fs::read(dir.join("augmented.npy")).unwrap();
+    let header_len = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    let header = String::from_utf8_lossy(&npy[10..10 + header_len]);
+    assert!(header.contains("'shape': (2, 24, 24, 3)"), "{header}");
+    let values: Vec<f32> = npy[10 + header_len..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(values.len(), 2 * 24 * 24 * 3);
+    assert!(
+        values.iter().all(|v| (0.0..=1.0).contains(v)),
+        "[0, 1] without normalization"
+    );
+    for (flags, says) in [
+        (&["--scale", "0.9,0.1"][..], "got (0.9, 0.1)"),
+        (&["--mean", "1,2"][..], "R,G,B"),
+        (
+            &["--padding", "1", "--ratio", "1,2"][..],
+            "one or the other",
+        ),
+        (&["--size", "0"][..], "size must be in 1..=4096, got 0"),
+    ] {
+        let (ok, text) = augment_npy(&dir, flags);
+        assert!(!ok && text.contains(says), "{flags:?}: {text}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -9,6 +9,7 @@ use pixmix::mixing_set::{list_files, load_rgb};
 use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 
 use super::io::{NpyWriter, save_png};
+use super::settings::{Layout, reorder};
 use super::sheet::Sheet;
 use super::{DeviceChoice, place};
 
@@ -70,6 +71,9 @@ pub struct AugmentArgs {
     /// Draw from the nine default operators only (the presets use all 13).
     #[arg(long)]
     default_ops: bool,
+    /// Settings beyond the preset's k, beta and severity.
+    #[command(flatten)]
+    settings: Box<super::settings::SettingsArgs>,
     /// Where PixMix runs (auto: the GPU when one is usable, as demo and fractals).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
@@ -92,7 +96,9 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         config.severity = s;
     }
     config.all_ops = !a.default_ops;
+    a.settings.apply(&mut config)?;
     config.validate()?;
+    super::check_device(a.device)?;
     anyhow::ensure!(a.batch > 0, "--batch must be at least 1");
     if a.format == Format::Npy && a.dtype == Dtype::Bf16 {
         bail!("npy has no bfloat16 type; use --dtype f32 or f16");
@@ -140,7 +146,10 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             Some(NpyWriter::create(
                 &a.out.join("augmented.npy"),
                 descr,
-                &[count, 3, size, size],
+                &match a.settings.layout {
+                    Layout::Nchw => [count, 3, size, size],
+                    Layout::Nhwc => [count, size, size, 3],
+                },
             )?)
         }
         Format::Png => None,
@@ -168,7 +177,14 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         let tensor = pixmix.augment(&batch, dtype)?;
         let values = tensor.to_f32_vec();
         if let Some(npy) = npy.as_mut() {
-            npy.append(tensor.as_bytes())?;
+            let elem = dtype.size();
+            npy.append(&reorder(
+                tensor.as_bytes(),
+                n,
+                size,
+                elem,
+                a.settings.layout,
+            ))?;
         }
         for (j, &src) in indices.iter().enumerate() {
             let index = done + j;

@@ -43,6 +43,7 @@ const FRACTALS: usize = 12;
 
 /// Runs `pixmix demo`.
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
+    super::check_device(a.device)?;
     let config = Config::preset(Preset::Imagenet);
     let photos = PHOTOS
         .iter()

@@ -6,6 +6,7 @@ mod demo;
 mod fractals;
 mod io;
 mod op;
+mod settings;
 mod sheet;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -72,6 +73,17 @@ pub enum DeviceChoice {
     Cpu,
     /// The CUDA path (an error without a GPU).
     Cuda,
+}
+
+/// Fails at once for `--device cuda` where no GPU is usable, before any work is done.
+pub fn check_device(choice: DeviceChoice) -> anyhow::Result<()> {
+    if choice == DeviceChoice::Cuda {
+        #[cfg(feature = "cuda")]
+        pixmix::cuda::CudaDevice::new(0)?;
+        #[cfg(not(feature = "cuda"))]
+        anyhow::bail!("pixmix was built without the `cuda` feature");
+    }
+    Ok(())
 }
 
 /// Moves `pixmix` to the chosen device and says where it runs; with `Auto`, a GPU that is
