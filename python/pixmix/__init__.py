@@ -21,6 +21,7 @@ child, and in a DataLoader worker draws its own reproducible stream (the worker 
 into the seed like the rank).
 """
 
+import operator as _operator
 import os as _os
 import sys as _sys
 
@@ -154,6 +155,20 @@ def _hwc_image(image, i=0):
     return _np.ascontiguousarray(a)
 
 
+def _count(value, name):
+    """`value` as an integer in [0, 2**64) (numpy integers included), else a ValueError
+    naming it."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        n = _operator.index(value)
+    except TypeError:
+        n = -1
+    if not 0 <= n < 1 << 64:
+        raise ValueError(f"{name} must be an integer in [0, 2**64), got {value!r}")
+    return n
+
+
 def _worker_id():
     """The id of the torch DataLoader worker this process is, or None (not a worker, or
     torch not imported)."""
@@ -233,9 +248,8 @@ class PixMix:
 
     def _build(self, args, pictures):
         for name in ("seed", "rank", "worker", "fractals", "threads"):
-            v = args[name]
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+            if args[name] is not None:
+                args[name] = _count(args[name], name)
         if args["layout"] not in ("NCHW", "NHWC"):
             raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {args['layout']!r}")
         if not isinstance(args["preset"], str):
@@ -268,8 +282,8 @@ class PixMix:
                 self._aug.reseed(_rank_seed(self._rank_stream, _WORKER_SALT + worker))
 
     def __getstate__(self):
-        state = {"args": dict(self._args), "worker": self._worker if self._args["worker"]
-                 is not None else None, "position": self.position}
+        # A worker that was found (not given) is found again where the copy runs.
+        state = {"args": dict(self._args), "position": self.position}
         if self._args["mixing"] is None:
             state["pictures"] = self._aug.pictures()
         return state
@@ -302,9 +316,7 @@ class PixMix:
 
     @position.setter
     def position(self, index):
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise ValueError(f"position must be a sample index >= 0, got {index!r}")
-        self._aug.position = index
+        self._aug.position = _count(index, "position")
 
     def __repr__(self):
         return (f"pixmix.PixMix(preset={self._args['preset']!r}, size={self.size}, "

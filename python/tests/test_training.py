@@ -79,7 +79,9 @@ def test_every_setting_is_accepted_and_used():
     (dict(std=0), r"std\[0\] must be finite and non-zero, got 0"),
     (dict(normalize=False, mean=0.5), "normalize=False"),
     (dict(layout="NHCW"), "layout must be 'NCHW' or 'NHWC', got 'NHCW'"),
-    (dict(seed=-1), "seed must be an integer >= 0, got -1"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 2\*\*64\), got -1"),
+    (dict(seed=1 << 64), "seed must be an integer"),
+    (dict(rank=1.5), "rank must be an integer .* got 1.5"),
     (dict(threads=0), "threads must be at least 1, got 0"),
     (dict(device="cuda:x"), "device must be .* got 'cuda:x'"),
 ])
@@ -92,6 +94,15 @@ def test_the_device_is_checked_before_the_fractals_are_rendered():
     # Rendering 100,000 fractals would take hours: the error must come first.
     with pytest.raises(RuntimeError, match="CUDA"):
         pixmix.PixMix(preset="cifar", fractals=100_000, device="cuda:99")
+
+
+def test_numpy_integers_are_integers():
+    x = batch()
+    a = cifar(seed=np.int64(3), rank=np.uint8(1))
+    a.position = np.int32(4)
+    b = cifar(seed=3, rank=1)
+    b.position = 4
+    assert np.array_equal(a(x), b(x))
 
 
 def test_channel_first_input_is_accepted():
