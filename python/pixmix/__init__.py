@@ -222,8 +222,8 @@ class PixMix:
     this long; by default in the preset's proportion to size), k (rounds), beta, severity
     (1 to 10), all_ops (the 13 operators rather than the default 9), mean and std (one
     number or three), normalize=False ([0, 1] output), layout "NCHW" or "NHWC"
-    (channels-last). threads: CPU threads (default: all cores, or RAYON_NUM_THREADS; 1 is
-    a good choice in DataLoader workers). progress: a progress line on stderr when the
+    (channels-last). threads: CPU threads (default: all cores, or RAYON_NUM_THREADS; one
+    in a DataLoader worker). progress: a progress line on stderr when the
     fractals take more than a second to render.
 
     Invalid values raise ValueError naming the value. An augmenter pickles (the same
@@ -274,12 +274,15 @@ class PixMix:
 
     def _follow_worker(self):
         """In a DataLoader worker, folds its id into the seed (once; an explicit `worker`
-        wins)."""
+        wins) and, unless `threads` was given, runs on one thread, as torch's own workers
+        do, so that the workers do not compete for the cores."""
         if self._worker is None:
             worker = _worker_id()
             if worker is not None:
                 self._worker = worker
                 self._aug.reseed(_rank_seed(self._rank_stream, _WORKER_SALT + worker))
+                if self._args["threads"] is None:
+                    self._aug.threads = 1
 
     def __getstate__(self):
         # A worker that was found (not given) is found again where the copy runs.
@@ -448,7 +451,7 @@ class Transform(PixMix):
         from torchvision.datasets import CIFAR10
 
         data = CIFAR10("data", train=True, download=True,
-                       transform=pixmix.Transform(preset="cifar", seed=0, threads=1))
+                       transform=pixmix.Transform(preset="cifar", seed=0))
         loader = DataLoader(data, batch_size=128, shuffle=True, num_workers=4,
                             persistent_workers=True)
         for x, y in loader:        # x: 128 x 3 x 32 x 32 float32, normalized

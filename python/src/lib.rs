@@ -66,6 +66,16 @@ impl Pool {
         }
     }
 
+    /// Uses `threads` threads (None: rayon's default) from the next batch on.
+    fn set_threads(&mut self, threads: Option<usize>) {
+        self.threads = threads;
+        if let Some((owner, pool)) = self.live.take()
+            && owner != std::process::id()
+        {
+            std::mem::forget(pool);
+        }
+    }
+
     /// This process's pool, started on first use.
     fn get(&mut self) -> PyResult<&rayon::ThreadPool> {
         let pid = std::process::id();
@@ -376,6 +386,23 @@ impl Augmenter {
         let mut planner = Planner::new(&me.config, stream_seed).map_err(err)?;
         planner.seek(position);
         me.planner = planner;
+        Ok(())
+    }
+
+    /// CPU threads: the number asked for, or None for rayon's default (all cores, or
+    /// RAYON_NUM_THREADS).
+    #[getter]
+    fn threads(&self, py: Python<'_>) -> Option<usize> {
+        self.lock(py).pool.threads
+    }
+
+    /// Uses `threads` CPU threads from the next batch on.
+    #[setter]
+    fn set_threads(&self, py: Python<'_>, threads: Option<usize>) -> PyResult<()> {
+        if threads == Some(0) {
+            return Err(PyValueError::new_err("threads must be at least 1, got 0"));
+        }
+        self.lock(py).pool.set_threads(threads);
         Ok(())
     }
 

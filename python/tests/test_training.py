@@ -137,10 +137,14 @@ def fake_worker_info(worker_id):
 
 def test_a_dataloader_worker_is_found_at_the_first_batch(monkeypatch):
     x = batch()
-    aug = cifar(seed=1)
+    aug, given = cifar(seed=1), cifar(seed=1, threads=2)
+    assert aug._aug.threads is None
     monkeypatch.setitem(sys.modules, "torch.utils.data", None)
     fake_worker_info(3)
     assert np.array_equal(aug(x), cifar(seed=1, worker=3)(x))
+    assert aug._aug.threads == 1, "a worker runs on one thread"
+    given(x)
+    assert given._aug.threads == 2, "unless told otherwise"
 
 
 def test_pickling_keeps_settings_seed_position_and_pictures():
