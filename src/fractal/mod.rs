@@ -1,6 +1,8 @@
 //! A procedural mixing set: random fractal flames (Draves & Reckase), rendered on the CPU
 //! and filtered so that dull pictures are redrawn. Same seed, same pictures.
 
+// The genome layout the kernels read: public for the CUDA path and its tests, not documented.
+#[doc(hidden)]
 pub mod device;
 mod fastmath;
 mod filter;
