@@ -7,6 +7,9 @@
 //! nvcc is looked up in NVCC, CUDA_HOME/CUDA_PATH, PATH, then pip-installed toolchains
 //! (`nvidia/cu13/bin/nvcc` in this crate's `.cache/cuda-venv` or the python3 on PATH).
 //! PIXMIX_REQUIRE_KERNELS=1 turns a missing or failing nvcc into a build error.
+//!
+//! All of this belongs to the `cuda` feature: without it the build script compiles nothing
+//! (no C++ compiler, no nvcc), except the `tch` feature's shim.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,18 +31,28 @@ const HEADERS: [&str; 8] = [
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    println!("cargo:rustc-check-cfg=cfg(pixmix_fatbin)");
+    if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
+        build_torch_shim(&manifest);
+    }
+    if std::env::var_os("CARGO_FEATURE_CUDA").is_some() {
+        build_kernels(&manifest, &out);
+    } else {
+        // Without a rerun-if line cargo would rerun the script on any change in the crate.
+        println!("cargo:rerun-if-changed=build.rs");
+    }
+}
+
+/// The host build of the kernels, the inlined source for NVRTC, and the fatbin when nvcc
+/// is found.
+fn build_kernels(manifest: &Path, out: &Path) {
     let kernels = manifest.join("kernels");
     println!("cargo:rerun-if-changed=kernels");
-    for var in [
-        "NVCC",
-        "CUDA_HOME",
-        "CUDA_PATH",
-        "PATH",
-        "PIXMIX_REQUIRE_KERNELS",
-    ] {
+    // Not PATH: activating a virtualenv changes it and would rebuild the crate each time.
+    // The nvcc found on it is watched instead (below); NVCC or CUDA_HOME pick another.
+    for var in ["NVCC", "CUDA_HOME", "CUDA_PATH", "PIXMIX_REQUIRE_KERNELS"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    println!("cargo:rustc-check-cfg=cfg(pixmix_fatbin)");
 
     cc::Build::new()
         .cpp(true)
@@ -56,14 +69,11 @@ fn main() {
     )
     .expect("write the inlined kernel source");
 
-    if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
-        build_torch_shim(&manifest);
-    }
-
     let require = std::env::var("PIXMIX_REQUIRE_KERNELS").is_ok_and(|v| v == "1");
     let fatbin = out.join("pixmix.fatbin");
-    match find_nvcc(&manifest) {
+    match find_nvcc(manifest) {
         Some(nvcc) => {
+            println!("cargo:rerun-if-changed={}", nvcc.display());
             let status = Command::new(&nvcc)
                 .args(["-fatbin", "--fmad=false", "-O3", "-std=c++17"])
                 // PTX for the oldest architecture (any newer GPU JITs it) and machine code
@@ -100,9 +110,9 @@ fn main() {
             if require {
                 panic!("PIXMIX_REQUIRE_KERNELS=1 but {why}");
             }
-            println!(
-                "cargo:warning={why}; the CUDA path will compile the kernels with NVRTC at first use"
-            );
+            // A supported setup, not a problem: no cargo warning, which cargo would repeat
+            // on every later command. `cargo build -vv` shows this line.
+            eprintln!("{why}; the CUDA path will compile the kernels with NVRTC at first use");
         }
     }
 }

@@ -32,9 +32,15 @@ target/release/pixmix fractals --count 3 --size 48 --device cpu --out "$out/frac
 $emu target/release/pixmix fractals --count 3 --size 48 --device cuda --out "$out/fractals-cuda"
 diff -r "$out/fractals-cpu" "$out/fractals-cuda"
 step "Python: CUDA batches through DLPack"
-py=.cache/py-venv/bin/python
 root=$PWD
-(cd /tmp && "$root/$emu" "$root/$py" -m pytest -q "$root/python/tests/test_cuda.py")
+py=${PIXMIX_PYTHON:-}
+if [ -z "$py" ]; then
+  # The package as the README installs it, into a virtualenv of this run.
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/pip" install --quiet --disable-pip-version-check ./python pytest
+  py=$root/$out/venv/bin/python
+fi
+(cd /tmp && "$root/$emu" "$py" -m pytest -q "$root/python/tests/test_cuda.py")
 step "bench --device cuda: the emulated profile"
 $emu target/release/pixmix bench --device cuda --batch 16 --preset cifar
 step "done"

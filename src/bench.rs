@@ -162,9 +162,24 @@ impl CudaBenchResult {
     }
 }
 
+/// The CUDA benchmark in a build without the `cuda` feature: always `Error::NoCuda`.
+#[cfg(not(feature = "cuda"))]
+pub fn measure_cuda(
+    _preset: Preset,
+    _batch: usize,
+    _dtype: Dtype,
+    _ordinal: usize,
+    _duration: Duration,
+) -> Result<CudaBenchResult> {
+    Err(crate::error::Error::NoCuda(
+        "pixmix was built without the `cuda` feature".into(),
+    ))
+}
+
 /// Measures the CUDA path on device `ordinal`: source images resident on the device, plans
 /// drawn beforehand, batches of `batch` written to a device buffer, timed until `duration`
 /// has passed (at least 5 batches), plus a device-to-device copy for the bandwidth ratio.
+#[cfg(feature = "cuda")]
 pub fn measure_cuda(
     preset: Preset,
     batch: usize,
@@ -265,6 +280,7 @@ pub fn measure_cuda(
     })
 }
 
+#[cfg(feature = "cuda")]
 /// What the CUDA driver emulator counted for batches of one preset: PTX instructions and
 /// bytes per kernel, never a time on a GPU.
 #[derive(Clone, Debug)]
@@ -285,6 +301,7 @@ pub struct EmulatedProfile {
     pub workers: usize,
 }
 
+#[cfg(feature = "cuda")]
 impl EmulatedProfile {
     /// Executed PTX instructions per image, all kernels.
     pub fn instructions_per_image(&self) -> f64 {
@@ -298,6 +315,7 @@ impl EmulatedProfile {
     }
 }
 
+#[cfg(feature = "cuda")]
 /// Runs the CUDA path under the driver emulator (as [`measure_cuda`] would, source images
 /// resident in device memory) for one warm-up and `batches` counted batches, and returns
 /// the emulator's counts for the counted ones. Fails when libcuda is not the emulator.
@@ -359,6 +377,13 @@ pub fn measure_fractals(
     let start = Instant::now();
     let stats = match ordinal {
         None => crate::fractal::generate(count, &settings, 0, |_, _| {})?.1,
+        #[cfg(not(feature = "cuda"))]
+        Some(_) => {
+            return Err(crate::error::Error::NoCuda(
+                "pixmix was built without the `cuda` feature".into(),
+            ));
+        }
+        #[cfg(feature = "cuda")]
         Some(o) => {
             let device = crate::cuda::CudaDevice::new(o)?;
             // Warm-up: module load and first launches.

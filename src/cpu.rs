@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::config::TrainTransform;
 use crate::error::{Error, Result};
-use crate::image::RgbImage;
+use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mix::{PairMemo, RoundTables, normalize, tensorize, tensorize_table};
 use crate::mixing_set::{MixingSet, Picture};
 use crate::ops::PreparedOp;
@@ -69,10 +69,10 @@ impl CpuExecutor {
     }
 
     /// Augments `images` (one per sample of `plan`) and returns an N x 3 x size x size tensor.
-    pub fn augment(
+    pub fn augment<I: AsImageView + Sync>(
         &self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[I],
         mixing: &MixingSet,
         dtype: Dtype,
     ) -> Result<Tensor> {
@@ -88,10 +88,10 @@ impl CpuExecutor {
 
     /// Augments into a caller's NCHW buffer of `plan.len() * 3 * size * size` elements.
     /// Everything is checked before any element is written.
-    pub fn augment_into<T: OutputElement>(
+    pub fn augment_into<T: OutputElement, I: AsImageView + Sync>(
         &self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[I],
         mixing: &MixingSet,
         out: &mut [T],
     ) -> Result<()> {
@@ -113,7 +113,7 @@ impl CpuExecutor {
                 .try_for_each(|(i, (chunk, img))| {
                     let sample = &plan.samples[i];
                     let rounds = plan.rounds_of(i)?;
-                    self.sample(sample, rounds, img, mixing, chunk)
+                    self.sample(sample, rounds, img.as_view(), mixing, chunk)
                 })
         };
         match &self.pool {
@@ -123,13 +123,19 @@ impl CpuExecutor {
     }
 
     /// Checks that the plan fits the images, the mixing set and the configuration.
-    pub fn check(&self, plan: &BatchPlan, images: &[RgbImage], mixing: &MixingSet) -> Result<()> {
+    pub fn check<I: AsImageView>(
+        &self,
+        plan: &BatchPlan,
+        images: &[I],
+        mixing: &MixingSet,
+    ) -> Result<()> {
         let sizes = RgbImage::sizes(images);
         check_batch(&self.config, plan, &sizes, mixing.sizes())
     }
 
     /// The `size` x `size` original of one sample: its train transform applied to `img`.
-    pub fn train_image(&self, s: &SamplePlan, img: &RgbImage) -> Result<RgbImage> {
+    pub fn train_image(&self, s: &SamplePlan, img: impl AsImageView) -> Result<RgbImage> {
+        let img = img.as_view();
         let size = self.config.size;
         if s.transform == TRANSFORM_RESIZED_CROP_FLIP {
             let view = View::new(
@@ -171,7 +177,7 @@ impl CpuExecutor {
         &self,
         s: &SamplePlan,
         rounds: &[RoundPlan],
-        img: &RgbImage,
+        img: ImageView<'_>,
         mixing: &MixingSet,
         out: &mut [T],
     ) -> Result<()> {
@@ -191,7 +197,7 @@ impl CpuExecutor {
         &self,
         s: &SamplePlan,
         rounds: &[RoundPlan],
-        img: &RgbImage,
+        img: ImageView<'_>,
         mixing: &MixingSet,
         out: &mut [T],
     ) -> Result<()> {
@@ -205,7 +211,7 @@ impl CpuExecutor {
         &self,
         s: &SamplePlan,
         rounds: &[RoundPlan],
-        img: &RgbImage,
+        img: ImageView<'_>,
         mixing: &MixingSet,
         out: &mut [T],
     ) -> Result<()> {
@@ -468,15 +474,17 @@ mod tests {
             for (i, img) in images.iter().enumerate() {
                 let (s, rounds) = (&plan.samples[i], plan.rounds_of(i).unwrap());
                 let (mut a, mut b) = (vec![0f32; per], vec![0f32; per]);
-                exec.sample(s, rounds, img, &mixing, &mut a).unwrap();
-                exec.sample_rows(s, rounds, img, &mixing, &mut b).unwrap();
+                exec.sample(s, rounds, img.view(), &mixing, &mut a).unwrap();
+                exec.sample_rows(s, rounds, img.view(), &mixing, &mut b)
+                    .unwrap();
                 assert!(
                     a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()),
                     "{preset} sample {i}"
                 );
                 let (mut h, mut g) = (vec![half::bf16::ZERO; per], vec![half::bf16::ZERO; per]);
-                exec.sample(s, rounds, img, &mixing, &mut h).unwrap();
-                exec.sample_rows(s, rounds, img, &mixing, &mut g).unwrap();
+                exec.sample(s, rounds, img.view(), &mixing, &mut h).unwrap();
+                exec.sample_rows(s, rounds, img.view(), &mixing, &mut g)
+                    .unwrap();
                 assert_eq!(h, g, "{preset} sample {i}");
             }
         }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 /// Everything that can go wrong in the library. Each variant carries a message that names
 /// the offending value, so a caller can show it to a user as is.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A setting is out of range or inconsistent with another.
     #[error("invalid configuration: {0}")]

@@ -8,21 +8,32 @@
 
 #![warn(missing_docs)]
 
+// Internals that the command line, tests and benchmarks reach: public, not documented, not
+// part of the API's promise.
+#[doc(hidden)]
 pub mod bench;
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod kernels;
+#[doc(hidden)]
+pub mod mix;
+#[doc(hidden)]
+pub mod resize;
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod staging;
+
 pub mod config;
 pub mod cpu;
+#[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod error;
 pub mod fractal;
 pub mod image;
-pub mod kernels;
-pub mod mix;
 pub mod mixing_set;
 pub mod ops;
 pub mod pipeline;
 pub mod plan;
-pub mod resize;
-pub mod staging;
 pub mod tensor;
 #[cfg(test)]
 mod test_rng;
@@ -32,7 +43,9 @@ pub mod torch;
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
 pub use error::{Error, Result};
+#[doc(hidden)]
 pub use image::RgbImage;
+pub use image::{AsImageView, ImageView, Rgb8Image};
 pub use mixing_set::MixingSet;
 pub use ops::{Operator, PreparedOp};
 pub use pipeline::PixMix;

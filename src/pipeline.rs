@@ -2,9 +2,10 @@
 
 use crate::config::Config;
 use crate::cpu::CpuExecutor;
+#[cfg(feature = "cuda")]
 use crate::cuda::CudaExecutor;
 use crate::error::Result;
-use crate::image::RgbImage;
+use crate::image::{ImageView, RgbImage};
 use crate::mixing_set::MixingSet;
 use crate::plan::{BatchPlan, Planner};
 use crate::tensor::{Dtype, Tensor};
@@ -13,11 +14,11 @@ use crate::tensor::{Dtype, Tensor};
 /// a GPU; both give the same pixels for the same seed.
 ///
 /// ```
-/// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+/// use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, Rgb8Image};
 ///
 /// let config = Config::preset(Preset::Cifar);
-/// let photo = RgbImage::new(32, 32, vec![128; 32 * 32 * 3])?;
-/// let fractal = RgbImage::new(40, 40, (0..40 * 40 * 3).map(|i| (i % 251) as u8).collect())?;
+/// let photo = Rgb8Image::new(32, 32, vec![128; 32 * 32 * 3])?;
+/// let fractal = Rgb8Image::new(40, 40, (0..40 * 40 * 3).map(|i| (i % 251) as u8).collect())?;
 /// let mixing = MixingSet::from_images([fractal], config.mixing_resize)?;
 /// let mut pixmix = PixMix::new(config, mixing, 0)?;
 /// let batch = pixmix.augment(&[photo.clone(), photo], Dtype::F32)?;
@@ -35,6 +36,7 @@ pub struct PixMix {
 #[derive(Debug)]
 pub(crate) enum Engine {
     Cpu(CpuExecutor),
+    #[cfg(feature = "cuda")]
     Cuda(Box<CudaExecutor>),
 }
 
@@ -57,6 +59,7 @@ impl PixMix {
     /// Moves execution to CUDA device `ordinal` (the mixing set is uploaded once). Fails
     /// with [`Error::NoCuda`](crate::Error::NoCuda) where no GPU is usable, and then keeps
     /// running where it did.
+    #[cfg(feature = "cuda")]
     pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
         let mut gpu = CudaExecutor::new(self.planner.config(), ordinal)?;
         gpu.set_mixing(&self.mixing)?;
@@ -64,10 +67,20 @@ impl PixMix {
         Ok(())
     }
 
+    /// Moves execution to CUDA device `ordinal`: in a build without the `cuda` feature,
+    /// always [`Error::NoCuda`](crate::Error::NoCuda), and it keeps running on the CPU.
+    #[cfg(not(feature = "cuda"))]
+    pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
+        Err(crate::Error::NoCuda(format!(
+            "pixmix was built without the `cuda` feature (device {ordinal} not used)"
+        )))
+    }
+
     /// "cpu", or "cuda" and the device's name.
     pub fn device(&self) -> String {
         match &self.engine {
             Engine::Cpu(_) => "cpu".into(),
+            #[cfg(feature = "cuda")]
             Engine::Cuda(gpu) => format!("cuda ({})", gpu.device().info().name),
         }
     }
@@ -75,6 +88,22 @@ impl PixMix {
     /// Plans and augments the next batch.
     pub fn augment(&mut self, images: &[RgbImage], dtype: Dtype) -> Result<Tensor> {
         Ok(self.augment_with_plan(images, dtype)?.0)
+    }
+
+    /// Plans and augments the next batch of borrowed images ([`ImageView`]s of pixels
+    /// another owner keeps: a decoder's buffer, a crop, strided rows). The CPU reads them
+    /// in place; the CUDA path copies them into its upload.
+    pub fn augment_views(&mut self, images: &[ImageView<'_>], dtype: Dtype) -> Result<Tensor> {
+        let sizes = RgbImage::sizes(images);
+        let (tensor, _) = self.run_planned(&sizes, |engine, plan, mixing| match engine {
+            Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
+            #[cfg(feature = "cuda")]
+            Engine::Cuda(gpu) => {
+                let owned: Vec<RgbImage> = images.iter().map(ImageView::to_image).collect();
+                gpu.augment(plan, &owned, dtype)
+            }
+        })?;
+        Ok(tensor)
     }
 
     /// Plans and augments the next batch, returning the plan too.
@@ -86,6 +115,7 @@ impl PixMix {
         let sizes = RgbImage::sizes(images);
         self.run_planned(&sizes, |engine, plan, mixing| match engine {
             Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
+            #[cfg(feature = "cuda")]
             Engine::Cuda(gpu) => gpu.augment(plan, images, dtype),
         })
     }

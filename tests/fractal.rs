@@ -105,6 +105,7 @@ fn impossible_thresholds_are_an_error_not_a_hang() {
 }
 
 #[test]
+#[cfg(feature = "cuda")]
 fn the_kernels_render_the_same_flames_as_the_cpu() {
     use pixmix::fractal::device::FlameGenome;
     use pixmix::fractal::{frame, render};
@@ -130,4 +131,23 @@ fn the_kernels_render_the_same_flames_as_the_cpu() {
             "flame {i} differs between the CPU renderer and the kernels"
         );
     }
+}
+
+#[test]
+fn pictures_do_not_depend_on_the_number_of_threads() {
+    let settings = FractalSettings::new(40);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| generate(7, &settings, 13, |_, _| {}).unwrap())
+    };
+    let (one, s1) = run(1);
+    let (three, s3) = run(3);
+    assert_eq!(one, three);
+    assert_eq!(
+        (s1.accepted, s1.rejected, s1.unframed, s1.failed),
+        (s3.accepted, s3.rejected, s3.unframed, s3.failed)
+    );
 }

@@ -4,18 +4,21 @@
 
 mod dlpack;
 
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::time::Instant;
 
 use numpy::{
     IntoPyArray, PyArrayMethods, PyReadonlyArray3, PyReadonlyArray4, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyBufferError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use pixmix::cuda::{CudaExecutor, RawStream};
-use pixmix::plan::rank_seed;
 use pixmix::{
-    BatchPlan, Config, CpuExecutor, Dtype, MixingSet, Planner, Preset, RgbImage, Tensor, TensorData,
+    BatchPlan, Config, CpuExecutor, Dtype, ImageView, MixingSet, Planner, Preset, Rgb8Image,
+    Tensor, TensorData, TrainTransform,
 };
 
 use dlpack::{DEVICE_CUDA, Storage};
@@ -27,22 +30,101 @@ fn err(e: pixmix::Error) -> PyErr {
     }
 }
 
-/// A PixMix augmenter. See `pixmix.PixMix`.
-#[pyclass(module = "pixmix._pixmix", unsendable)]
+/// Mixing pictures as a pickled augmenter carries them: sizes (width, height) and bytes.
+type Pictures = (Vec<(usize, usize)>, Vec<u8>);
+
+/// A PixMix augmenter. See `pixmix.PixMix`. Safe to share between threads: calls take
+/// turns (a lock, waited for without the GIL).
+#[pyclass(module = "pixmix._pixmix")]
 struct Augmenter {
+    inner: Mutex<Inner>,
+}
+
+/// The augmenter's state, behind its lock.
+struct Inner {
     config: Config,
     planner: Planner,
     mixing: MixingSet,
     cpu: CpuExecutor,
     gpu: Option<CudaExecutor>,
+    pool: Pool,
+}
+
+/// A rayon pool that belongs to one process. A forked child finds its parent's pool
+/// without its threads (fork copies only the calling thread), so it leaks that pool and
+/// starts its own instead of waiting forever for threads that do not exist.
+struct Pool {
+    threads: Option<usize>,
+    live: Option<(u32, rayon::ThreadPool)>,
+}
+
+impl Pool {
+    fn new(threads: Option<usize>) -> Pool {
+        Pool {
+            threads,
+            live: None,
+        }
+    }
+
+    /// Uses `threads` threads (None: rayon's default) from the next batch on.
+    fn set_threads(&mut self, threads: Option<usize>) {
+        self.threads = threads;
+        if let Some((owner, pool)) = self.live.take()
+            && owner != std::process::id()
+        {
+            std::mem::forget(pool);
+        }
+    }
+
+    /// This process's pool, started on first use.
+    fn get(&mut self) -> PyResult<&rayon::ThreadPool> {
+        let pid = std::process::id();
+        if let Some((owner, pool)) = self.live.take() {
+            if owner == pid {
+                self.live = Some((owner, pool));
+            } else {
+                // Dropping would signal the parent's threads, which are not in this process.
+                std::mem::forget(pool);
+            }
+        }
+        if self.live.is_none() {
+            let mut builder = rayon::ThreadPoolBuilder::new();
+            if let Some(n) = self.threads {
+                builder = builder.num_threads(n);
+            }
+            let pool = builder.build().map_err(|e| {
+                PyRuntimeError::new_err(format!("cannot start the thread pool: {e}"))
+            })?;
+            self.live = Some((pid, pool));
+        }
+        Ok(&self.live.as_ref().expect("started above").1)
+    }
+}
+
+impl Augmenter {
+    /// The state, waiting (without the GIL) while another thread uses it.
+    fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Inner> {
+        loop {
+            match self.inner.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => py.detach(|| drop(self.inner.lock())),
+            }
+        }
+    }
 }
 
 fn dtype_of(name: &str) -> PyResult<Dtype> {
     name.parse::<Dtype>().map_err(err)
 }
 
-/// A list of H x W x 3 uint8 arrays (sizes may differ) as images.
-fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<RgbImage>> {
+/// A list of H x W x 3 uint8 arrays (sizes may differ) as owned images (for the GPU).
+fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<Rgb8Image>> {
+    Ok(views_of(list)?.iter().map(ImageView::to_image).collect())
+}
+
+/// A list of H x W x 3 uint8 arrays (sizes may differ) as views of numpy's memory.
+fn views_of<'a>(list: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageView<'a>>> {
     list.iter()
         .enumerate()
         .map(|(i, a)| {
@@ -55,7 +137,7 @@ fn images_of(list: &[PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<RgbImage>> {
             let data = a
                 .as_slice()
                 .map_err(|_| PyValueError::new_err(format!("image {i} must be C-contiguous")))?;
-            RgbImage::new(shape[1], shape[0], data.to_vec())
+            ImageView::new(shape[1], shape[0], data)
                 .map_err(|e| PyValueError::new_err(format!("image {i}: {e}")))
         })
         .collect()
@@ -75,9 +157,9 @@ fn to_numpy(py: Python<'_>, tensor: Tensor) -> PyResult<Bound<'_, PyAny>> {
     })
 }
 
-impl Augmenter {
-    /// Plans a batch of images of `sizes` and runs `work` on it without the GIL; when it
-    /// fails, the batch consumes no samples.
+impl Inner {
+    /// Plans a batch of images of `sizes` and runs `work` on it without the GIL, on this
+    /// process's thread pool; when it fails, the batch consumes no samples.
     fn planned<T: Send>(
         &mut self,
         py: Python<'_>,
@@ -86,12 +168,13 @@ impl Augmenter {
     ) -> PyResult<T> {
         let start = self.planner.position();
         let plan = self.planner.plan(sizes, self.mixing.sizes()).map_err(err)?;
+        let pool = self.pool.get()?;
         let mut engines = Engines {
             cpu: &self.cpu,
             mixing: &self.mixing,
             gpu: self.gpu.as_mut(),
         };
-        let result = py.detach(|| work(&mut engines, &plan));
+        let result = py.detach(|| pool.install(|| work(&mut engines, &plan)));
         result
             .inspect_err(|_| self.planner.seek(start))
             .map_err(err)
@@ -117,16 +200,20 @@ impl Augmenter {
         })
     }
 
-    /// Plans and augments host images, on the GPU when there is one.
+    /// Plans and augments host images, on the GPU when there is one. The CPU reads the
+    /// views in place (numpy's memory: no copy); the GPU path uploads owned copies.
     fn augment_host(
         &mut self,
         py: Python<'_>,
-        images: &[RgbImage],
+        images: &[ImageView<'_>],
         dtype: Dtype,
     ) -> PyResult<Tensor> {
-        let sizes = RgbImage::sizes(images);
+        let sizes = Rgb8Image::sizes(images);
         self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
-            Some(g) => g.augment(plan, images, dtype),
+            Some(g) => {
+                let owned: Vec<Rgb8Image> = images.iter().map(ImageView::to_image).collect();
+                g.augment(plan, &owned, dtype)
+            }
             None => e.cpu.augment(plan, images, e.mixing, dtype),
         })
     }
@@ -231,95 +318,154 @@ struct Engines<'a> {
 
 #[pymethods]
 impl Augmenter {
-    /// Builds an augmenter: `preset` "cifar" or "imagenet"; `mixing` a folder or None for
-    /// `fractals` generated pictures; `ordinal` a CUDA device or None for the CPU; `rank`,
-    /// when given, derives a distinct stream per data-parallel rank from `seed`.
+    /// Builds an augmenter: `preset` "cifar" or "imagenet", whose settings `settings`
+    /// (a dict) overrides; `mixing` a folder, or None for `fractals` generated pictures
+    /// (seeded by `seed` alone, so every rank and worker mixes with the same pictures) or
+    /// the `pictures` of a pickled augmenter; `ordinal` a CUDA device or None for the CPU;
+    /// `stream_seed` the seed of the random stream (the seed with rank and worker folded
+    /// in). The device is checked before the mixing set is built.
     #[new]
-    #[pyo3(signature = (preset, mixing, seed, ordinal, rank, fractals, k=None, beta=None, severity=None))]
+    #[pyo3(signature = (preset, mixing, seed, stream_seed, ordinal, fractals, settings, threads=None, pictures=None, progress=true))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         preset: &str,
         mixing: Option<String>,
         seed: u64,
+        stream_seed: u64,
         ordinal: Option<usize>,
-        rank: Option<u64>,
         fractals: usize,
-        k: Option<u32>,
-        beta: Option<f64>,
-        severity: Option<u32>,
+        settings: &Bound<'_, pyo3::types::PyDict>,
+        threads: Option<usize>,
+        pictures: Option<Pictures>,
+        progress: bool,
     ) -> PyResult<Self> {
-        let mut config = Config::preset(preset.parse::<Preset>().map_err(err)?);
-        if let Some(k) = k {
-            config.k = k;
+        let config = configure(preset, settings)?;
+        if threads == Some(0) {
+            return Err(PyValueError::new_err("threads must be at least 1, got 0"));
         }
-        if let Some(b) = beta {
-            config.beta = b;
-        }
-        if let Some(s) = severity {
-            config.severity = s;
-        }
-        config.validate().map_err(err)?;
-        let seed = rank.map_or(seed, |r| rank_seed(seed, r));
-        let mixing = match mixing {
-            Some(dir) => MixingSet::from_dir(dir.as_ref(), config.mixing_resize),
-            None => MixingSet::fractals(fractals, config.mixing_resize, seed),
-        }
-        .map_err(err)?;
-        let gpu = match ordinal {
-            Some(o) => {
-                let mut g = CudaExecutor::new(&config, o).map_err(err)?;
-                g.set_mixing(&mixing).map_err(err)?;
-                Some(g)
-            }
+        let mut gpu = match ordinal {
+            Some(o) => Some(CudaExecutor::new(&config, o).map_err(err)?),
             None => None,
         };
-        Ok(Augmenter {
-            planner: Planner::new(&config, seed).map_err(err)?,
+        let mut pool = Pool::new(threads);
+        let resize = config.mixing_resize;
+        let mixing = match (mixing, pictures) {
+            (Some(dir), _) => {
+                let pool = pool.get()?;
+                py.detach(|| pool.install(|| MixingSet::from_dir(dir.as_ref(), resize)))
+            }
+            (None, Some((sizes, bytes))) => carried(&sizes, &bytes),
+            (None, None) => {
+                let pool = pool.get()?;
+                py.detach(|| pool.install(|| render_fractals(fractals, resize, seed, progress)))
+            }
+        }
+        .map_err(err)?;
+        if let Some(g) = &mut gpu {
+            g.set_mixing(&mixing).map_err(err)?;
+        }
+        let inner = Inner {
+            planner: Planner::new(&config, stream_seed).map_err(err)?,
             cpu: CpuExecutor::new(&config).map_err(err)?,
             config,
             mixing,
             gpu,
+            pool,
+        };
+        Ok(Augmenter {
+            inner: Mutex::new(inner),
         })
+    }
+
+    /// Starts the random stream of `stream_seed` at the current position (a DataLoader
+    /// worker folds its id into the seed at its first batch).
+    fn reseed(&self, py: Python<'_>, stream_seed: u64) -> PyResult<()> {
+        let mut me = self.lock(py);
+        let position = me.planner.position();
+        let mut planner = Planner::new(&me.config, stream_seed).map_err(err)?;
+        planner.seek(position);
+        me.planner = planner;
+        Ok(())
+    }
+
+    /// CPU threads: the number asked for, or None for rayon's default (all cores, or
+    /// RAYON_NUM_THREADS).
+    #[getter]
+    fn threads(&self, py: Python<'_>) -> Option<usize> {
+        self.lock(py).pool.threads
+    }
+
+    /// Uses `threads` CPU threads from the next batch on.
+    #[setter]
+    fn set_threads(&self, py: Python<'_>, threads: Option<usize>) -> PyResult<()> {
+        if threads == Some(0) {
+            return Err(PyValueError::new_err("threads must be at least 1, got 0"));
+        }
+        self.lock(py).pool.set_threads(threads);
+        Ok(())
+    }
+
+    /// The mixing pictures as stored, `([(width, height), ...], bytes)`: what a pickled
+    /// augmenter carries instead of rendering its fractals again.
+    fn pictures<'py>(&self, py: Python<'py>) -> (Vec<(usize, usize)>, Bound<'py, PyBytes>) {
+        let me = self.lock(py);
+        (
+            me.mixing.sizes().to_vec(),
+            PyBytes::new(py, me.mixing.bytes()),
+        )
+    }
+
+    /// Number of mixing pictures.
+    #[getter]
+    fn mixing_len(&self, py: Python<'_>) -> usize {
+        self.lock(py).mixing.len()
     }
 
     /// Output side.
     #[getter]
-    fn size(&self) -> usize {
-        self.config.size
+    fn size(&self, py: Python<'_>) -> usize {
+        let me = self.lock(py);
+        me.config.size
     }
 
     /// Per-channel normalization mean.
     #[getter]
-    fn mean(&self) -> Vec<f32> {
-        self.config.mean.to_vec()
+    fn mean(&self, py: Python<'_>) -> Vec<f32> {
+        let me = self.lock(py);
+        me.config.mean.to_vec()
     }
 
     /// Per-channel normalization standard deviation.
     #[getter]
-    fn std(&self) -> Vec<f32> {
-        self.config.std.to_vec()
+    fn std(&self, py: Python<'_>) -> Vec<f32> {
+        let me = self.lock(py);
+        me.config.std.to_vec()
     }
 
     /// Index of the next sample of the random stream.
     #[getter]
-    fn position(&self) -> u64 {
-        self.planner.position()
+    fn position(&self, py: Python<'_>) -> u64 {
+        let me = self.lock(py);
+        me.planner.position()
     }
 
     /// Moves the random stream to sample `index` (to resume a run from a checkpoint).
     #[setter]
-    fn set_position(&mut self, index: u64) {
-        self.planner.seek(index);
+    fn set_position(&self, py: Python<'_>, index: u64) {
+        let mut me = self.lock(py);
+        me.planner.seek(index);
     }
 
     /// Augments an N x H x W x 3 uint8 array on the host; returns N x 3 x S x S float32
     /// (`dtype` "float32") or float16.
     fn augment_numpy<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         batch: PyReadonlyArray4<'py, u8>,
         dtype: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let shape = batch.shape().to_vec();
         if shape[3] != 3 || shape[1] == 0 || shape[2] == 0 {
@@ -333,31 +479,32 @@ impl Augmenter {
             .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
         let images = data
             .chunks_exact(h * w * 3)
-            .map(|c| RgbImage::new(w, h, c.to_vec()))
+            .map(|c| ImageView::new(w, h, c))
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
-        let tensor = self.augment_host(py, &images, dtype)?;
+        let tensor = me.augment_host(py, &images, dtype)?;
         to_numpy(py, tensor)
     }
 
     /// Augments a list of H x W x 3 uint8 arrays of any sizes (the imagenet preset crops
     /// each); returns N x 3 x S x S float32 or float16.
     fn augment_images_numpy<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         images: Vec<PyReadonlyArray3<'py, u8>>,
         dtype: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
-        let images = images_of(&images)?;
-        let tensor = self.augment_host(py, &images, dtype)?;
+        let images = views_of(&images)?;
+        let tensor = me.augment_host(py, &images, dtype)?;
         to_numpy(py, tensor)
     }
 
     /// Augments a list of host images of any sizes on this CUDA device into a caller's
     /// buffer (`dst`, `dst_bytes` long), ordered on the caller's stream.
     fn augment_images_into(
-        &mut self,
+        &self,
         py: Python<'_>,
         images: Vec<PyReadonlyArray3<'_, u8>>,
         dst: u64,
@@ -365,10 +512,11 @@ impl Augmenter {
         stream: u64,
         dtype: &str,
     ) -> PyResult<()> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let images = images_of(&images)?;
-        let sizes = RgbImage::sizes(&images);
-        self.on_gpu(py, &sizes, |gpu, plan| {
+        let sizes = Rgb8Image::sizes(&images);
+        me.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes a torch tensor's address of
             // `dst_bytes` bytes on this device, ordered by the caller's current stream.
@@ -381,7 +529,7 @@ impl Augmenter {
     /// (`stream`, a CUstream address; 0 is the legacy default stream).
     #[allow(clippy::too_many_arguments)]
     fn augment_device(
-        &mut self,
+        &self,
         py: Python<'_>,
         src: u64,
         n: usize,
@@ -392,9 +540,10 @@ impl Augmenter {
         stream: u64,
         dtype: &str,
     ) -> PyResult<()> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let sizes = vec![(w, h); n];
-        self.on_gpu(py, &sizes, |gpu, plan| {
+        me.on_gpu(py, &sizes, |gpu, plan| {
             let raw = stream as usize as RawStream;
             // SAFETY: the caller (pixmix/__init__.py) passes torch tensors' addresses of
             // the sizes given, on this device, ordered by the caller's current stream.
@@ -405,24 +554,26 @@ impl Augmenter {
     /// The stream this augmenter's GPU work runs on (a CUstream address for a DLPack
     /// producer's `__dlpack__(stream=...)`), or None on the CPU.
     #[getter]
-    fn stream(&self) -> Option<u64> {
-        self.gpu.as_ref().map(|g| g.device().raw_stream() as u64)
+    fn stream(&self, py: Python<'_>) -> Option<u64> {
+        let me = self.lock(py);
+        me.gpu.as_ref().map(|g| g.device().raw_stream() as u64)
     }
 
     /// Augments a list of H x W x 3 uint8 host arrays into a DLPack [`Batch`]: in device
     /// memory when this augmenter has a GPU, else on the host.
     fn augment_images_dlpack(
-        &mut self,
+        &self,
         py: Python<'_>,
         images: Vec<PyReadonlyArray3<'_, u8>>,
         dtype: &str,
     ) -> PyResult<Batch> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let images = images_of(&images)?;
-        let s = self.config.size;
+        let s = me.config.size;
         let shape = [images.len(), 3, s, s];
-        let sizes = RgbImage::sizes(&images);
-        let storage = self.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
+        let sizes = Rgb8Image::sizes(&images);
+        let storage = me.planned(py, &sizes, |e, plan| match e.gpu.as_deref_mut() {
             Some(g) => Ok(Storage::Device(
                 g.augment_to_buffer(plan, &images, dtype)?,
                 None,
@@ -439,14 +590,15 @@ impl Augmenter {
     /// The producer gets its batch back when the result is released and the kernels that
     /// read it are done.
     fn augment_dlpack(
-        &mut self,
+        &self,
         py: Python<'_>,
         capsule: &Bound<'_, PyAny>,
         dtype: &str,
     ) -> PyResult<Batch> {
+        let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
         let input = dlpack::import(capsule)?;
-        let ordinal = self.gpu.as_ref().map(|g| g.device().info().ordinal);
+        let ordinal = me.gpu.as_ref().map(|g| g.device().info().ordinal);
         if input.device.0 != DEVICE_CUDA || Some(input.device.1 as usize) != ordinal {
             return Err(PyValueError::new_err(format!(
                 "the batch is on DLPack device {:?}; this augmenter runs on {}",
@@ -456,9 +608,9 @@ impl Augmenter {
         }
         let [n, h, w] = input.shape;
         let sizes = vec![(w, h); n];
-        let s = self.config.size;
+        let s = me.config.size;
         let src = input.ptr;
-        let buffer = self.on_gpu(py, &sizes, |gpu, plan| {
+        let buffer = me.on_gpu(py, &sizes, |gpu, plan| {
             // SAFETY: the producer made the batch ready on this executor's stream (the
             // front passes it to `__dlpack__`), and `input` keeps it alive and unchanged
             // until the buffer's kernels are done (Storage's drop waits for them).
@@ -467,7 +619,7 @@ impl Augmenter {
         let buffer = buffer.inspect_err(|_| {
             // A batch that failed half-way may have queued reads of the input: let them
             // finish before the producer gets it back.
-            if let Some(gpu) = &self.gpu {
+            if let Some(gpu) = &me.gpu {
                 let _ = gpu.synchronize();
             }
         })?;
@@ -479,11 +631,198 @@ impl Augmenter {
     }
 }
 
+/// `value` extracted, or a ValueError naming the setting and the value.
+macro_rules! take {
+    ($value:expr, $name:literal, $what:literal) => {
+        $value.extract().map_err(|_| {
+            PyValueError::new_err(format!(
+                concat!($name, " must be ", $what, ", got {}"),
+                $value
+                    .repr()
+                    .map_or_else(|_| "?".to_string(), |r| r.to_string())
+            ))
+        })?
+    };
+}
+
+/// The preset's configuration with the overrides of `settings` (keys as
+/// `pixmix.PixMix` names them), validated.
+fn configure(preset: &str, settings: &Bound<'_, pyo3::types::PyDict>) -> PyResult<Config> {
+    let preset = preset.parse::<Preset>().map_err(err)?;
+    let mut config = Config::preset(preset);
+    let base = config.clone();
+    let get = |key: &str| {
+        settings
+            .get_item(key)
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_none())
+    };
+    for key in settings.keys() {
+        let key: String = key.extract()?;
+        const KNOWN: [&str; 12] = [
+            "size",
+            "padding",
+            "scale",
+            "ratio",
+            "mixing_resize",
+            "k",
+            "beta",
+            "severity",
+            "all_ops",
+            "mean",
+            "std",
+            "normalize",
+        ];
+        if !KNOWN.contains(&key.as_str()) {
+            return Err(PyValueError::new_err(format!("unknown setting '{key}'")));
+        }
+    }
+    if let Some(v) = get("size") {
+        config.size = take!(v, "size", "an integer in 1..=4096");
+        if get("mixing_resize").is_none() {
+            // The preset's proportion (32 -> 36, 224 -> 256), as torchvision resizes 256
+            // for a 224 crop.
+            config.mixing_resize = (config.size * base.mixing_resize).div_ceil(base.size);
+        }
+    }
+    if let Some(v) = get("mixing_resize") {
+        config.mixing_resize = take!(v, "mixing_resize", "a positive integer");
+    }
+    let padding = get("padding");
+    let (scale, ratio) = (get("scale"), get("ratio"));
+    if padding.is_some() && (scale.is_some() || ratio.is_some()) {
+        return Err(PyValueError::new_err(
+            "padding belongs to the flip + padded crop (cifar), scale and ratio to the random \
+             resized crop (imagenet); give one or the other",
+        ));
+    }
+    if let Some(p) = padding {
+        config.train = TrainTransform::FlipPadCrop {
+            padding: take!(p, "padding", "an integer >= 0"),
+        };
+    }
+    if scale.is_some() || ratio.is_some() {
+        let (mut s, mut r) = match Config::preset(Preset::Imagenet).train {
+            TrainTransform::ResizedCropFlip { scale, ratio } => (scale, ratio),
+            TrainTransform::FlipPadCrop { .. } => unreachable!("imagenet crops at random"),
+        };
+        if let TrainTransform::ResizedCropFlip { scale, ratio } = base.train {
+            (s, r) = (scale, ratio);
+        }
+        if let Some(v) = scale {
+            s = take!(v, "scale", "a pair (min, max)");
+        }
+        if let Some(v) = ratio {
+            r = take!(v, "ratio", "a pair (min, max)");
+        }
+        config.train = TrainTransform::ResizedCropFlip { scale: s, ratio: r };
+    }
+    if let Some(v) = get("k") {
+        config.k = take!(v, "k", "an integer in 0..=64");
+    }
+    if let Some(v) = get("beta") {
+        config.beta = take!(v, "beta", "a number > 0");
+    }
+    if let Some(v) = get("severity") {
+        config.severity = take!(v, "severity", "an integer in 1..=10");
+    }
+    if let Some(v) = get("all_ops") {
+        config.all_ops = take!(v, "all_ops", "True or False");
+    }
+    let normalize = match get("normalize") {
+        Some(v) => take!(v, "normalize", "True or False"),
+        None => true,
+    };
+    if !normalize {
+        if get("mean").is_some() || get("std").is_some() {
+            return Err(PyValueError::new_err(
+                "normalize=False gives [0, 1] output; it takes no mean or std",
+            ));
+        }
+        config.mean = [0.0; 3];
+        config.std = [1.0; 3];
+    }
+    if let Some(v) = get("mean") {
+        config.mean = channels(&v, "mean")?;
+    }
+    if let Some(v) = get("std") {
+        config.std = channels(&v, "std")?;
+    }
+    config.validate().map_err(err)?;
+    Ok(config)
+}
+
+/// A per-channel value: one number for all three channels, or three.
+fn channels(v: &Bound<'_, PyAny>, name: &str) -> PyResult<[f32; 3]> {
+    if let Ok(x) = v.extract::<f32>() {
+        return Ok([x; 3]);
+    }
+    let list: Vec<f32> = v.extract().map_err(|_| {
+        PyValueError::new_err(format!("{name} must be a number or three numbers, got {v}"))
+    })?;
+    <[f32; 3]>::try_from(list.as_slice()).map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} must be a number or three numbers, got {} numbers",
+            list.len()
+        ))
+    })
+}
+
+/// The mixing set a pickled augmenter carried.
+fn carried(sizes: &[(usize, usize)], bytes: &[u8]) -> pixmix::Result<MixingSet> {
+    let mut images = Vec::with_capacity(sizes.len());
+    let mut at = 0usize;
+    for &(w, h) in sizes {
+        let len = w.saturating_mul(h).saturating_mul(3);
+        let data = bytes.get(at..at.saturating_add(len)).ok_or_else(|| {
+            pixmix::Error::MixingSet("the carried pictures are shorter than their sizes".into())
+        })?;
+        images.push(Rgb8Image::new(w, h, data.to_vec())?);
+        at += len;
+    }
+    if at != bytes.len() {
+        return Err(pixmix::Error::MixingSet(
+            "the carried pictures are longer than their sizes".into(),
+        ));
+    }
+    MixingSet::from_resized(images)
+}
+
+/// `count` fractal flames from `seed`, with a progress line on standard error once the
+/// rendering has taken more than a second.
+fn render_fractals(
+    count: usize,
+    size: usize,
+    seed: u64,
+    progress: bool,
+) -> pixmix::Result<MixingSet> {
+    let start = Instant::now();
+    let shown = Cell::new(false);
+    let set = MixingSet::fractals_with_progress(count, size, seed, |accepted, _| {
+        if progress && start.elapsed().as_secs_f64() > 1.0 {
+            shown.set(true);
+            eprint!("\rpixmix: rendering {count} fractal flames: {accepted}/{count}");
+        }
+    });
+    if shown.get() {
+        eprintln!();
+    }
+    set
+}
+
+/// The seed of the random stream of `rank` (or of a DataLoader worker) from `seed`.
+#[pyfunction]
+fn rank_seed(seed: u64, rank: u64) -> u64 {
+    pixmix::plan::rank_seed(seed, rank)
+}
+
 /// The extension module.
 #[pymodule]
 fn _pixmix(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Augmenter>()?;
     m.add_class::<Batch>()?;
+    m.add_function(wrap_pyfunction!(rank_seed, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

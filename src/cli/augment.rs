@@ -10,6 +10,7 @@ use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 use rayon::prelude::*;
 
 use super::io::{AtomicFile, NpyWriter, OutDir, escape_path, safe_stem, save_png};
+use super::settings::{Layout, reorder};
 use super::sheet::Sheet;
 use super::{DeviceChoice, MAX_BATCH, Stop, max_threads, place, whole};
 
@@ -51,8 +52,8 @@ pub struct AugmentArgs {
     /// Without it, a procedural fractal set is generated (see --fractals).
     #[arg(long)]
     mixing: Option<PathBuf>,
-    /// Size of the generated fractal set when no --mixing folder is given.
-    #[arg(long, default_value_t = 32, value_parser = whole::<usize>(1, MAX_FRACTALS))]
+    /// Size of the generated fractal set when no --mixing folder is given (as in Python).
+    #[arg(long, default_value_t = 64, value_parser = whole::<usize>(1, MAX_FRACTALS))]
     fractals: usize,
     /// Memory budget of the mixing set's resized pictures, in MiB; a --mixing folder that
     /// needs more is an error.
@@ -70,7 +71,7 @@ pub struct AugmentArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Png)]
     format: Format,
-    /// Element type of the npy output: f32 or f16.
+    /// Element type of the npy output: f32 (float32) or f16 (float16, half).
     #[arg(long, default_value = "f32")]
     dtype: Dtype,
     /// Output folder (created if missing). A folder holding an earlier run's files is an
@@ -98,8 +99,11 @@ pub struct AugmentArgs {
     /// Draw from the nine default operators only (the presets use all 13).
     #[arg(long)]
     default_ops: bool,
-    /// Where PixMix runs.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    /// Settings beyond the preset's k, beta and severity.
+    #[command(flatten)]
+    settings: Box<super::settings::SettingsArgs>,
+    /// Where PixMix runs (auto: the GPU when one is usable, as demo and fractals).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
 }
 
@@ -126,7 +130,9 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         config.severity = s;
     }
     config.all_ops = !a.default_ops;
+    a.settings.apply(&mut config)?;
     config.validate()?;
+    super::check_device(a.device)?;
     if a.format == Format::Npy && a.dtype == Dtype::Bf16 {
         bail!("npy has no bfloat16 type; use --dtype f32 or f16");
     }
@@ -195,13 +201,17 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             Some(NpyWriter::create(
                 &out.join("augmented.npy"),
                 descr,
-                &[count, 3, size, size],
+                &match a.settings.layout {
+                    Layout::Nchw => [count, 3, size, size],
+                    Layout::Nhwc => [count, size, size, 3],
+                },
             )?)
         }
         Format::Png => None,
     };
     let bar = ProgressBar::new(count as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {per_sec}, eta {eta}")
+        ProgressStyle::with_template("{bar:40} {pos}/{len} samples, {rate}, eta {eta}")
+            .map(|s| s.with_key("rate", super::rate))
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     // Streamed to a temporary file, so memory does not grow with --count.
@@ -241,7 +251,14 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         drop(batch);
         let values = tensor.to_f32_vec();
         if let Some(npy) = npy.as_mut() {
-            npy.append(tensor.as_bytes())?;
+            let elem = dtype.size();
+            npy.append(&reorder(
+                tensor.as_bytes(),
+                n,
+                size,
+                elem,
+                a.settings.layout,
+            ))?;
         }
         for (j, &src) in indices.iter().enumerate() {
             let index = done + j;

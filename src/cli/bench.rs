@@ -70,12 +70,13 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 let count = 16;
                 let (rate, stats) = pool.install(|| measure_fractals(256, count, None))?;
                 println!(
-                    "fractals: {rate:.2} fractals/s (cpu, {threads} threads, {:.2} per thread, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    "fractals: {rate:.2} fractals/s (cpu, {}, {:.2} per thread, 256x256, quality 25, {count} pictures, {:.0}% of genomes accepted)",
+                    super::threads(threads),
                     rate / threads as f64,
                     accepted(&stats)
                 );
             }
-            Device::Cuda if pixmix::cuda::emulator::is_emulated() => println!(
+            Device::Cuda if emulated_driver() => println!(
                 "fractals: not measured on the CUDA driver emulator (no GPU timing); \
                  `pixmix fractals --device cuda` runs the renderer there"
             ),
@@ -90,7 +91,8 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         }
     }
     let presets = a.preset.map_or(Preset::ALL.to_vec(), |p| vec![p]);
-    if a.device == Device::Cuda && pixmix::cuda::emulator::is_emulated() {
+    #[cfg(feature = "cuda")]
+    if a.device == Device::Cuda && emulated_driver() {
         return emulated(&a, &presets);
     }
     for preset in presets {
@@ -101,10 +103,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
                 let r = measure_cpu(preset, a.batch.unwrap_or(256), threads, duration)?;
                 println!(
-                    "{preset}: {:.0} images/s (cpu, batch {}, {} threads, {:.0} images/s per thread, {} batches)",
+                    "{preset}: {:.0} images/s (cpu, batch {}, {}, {:.0} images/s per thread, {} batches)",
                     r.images_per_second(),
                     r.batch,
-                    r.threads,
+                    super::threads(r.threads),
                     r.images_per_second_per_thread(),
                     r.batches
                 );
@@ -138,7 +140,16 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether libcuda is the CUDA driver emulator (never without the `cuda` feature).
+fn emulated_driver() -> bool {
+    #[cfg(feature = "cuda")]
+    return pixmix::cuda::emulator::is_emulated();
+    #[cfg(not(feature = "cuda"))]
+    false
+}
+
 /// `bench --device cuda` on the CUDA driver emulator: counts per image, never a rate.
+#[cfg(feature = "cuda")]
 fn emulated(a: &BenchArgs, presets: &[Preset]) -> anyhow::Result<()> {
     use pixmix::cuda::emulator::CLASSES;
     println!(

@@ -44,6 +44,7 @@ const FRACTALS: usize = 12;
 
 /// Runs `pixmix demo`.
 pub fn run(a: DemoArgs) -> anyhow::Result<()> {
+    super::check_device(a.device)?;
     let config = Config::preset(Preset::Imagenet);
     let photos = PHOTOS
         .iter()
@@ -81,28 +82,30 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     let tensor = pixmix.augment(&batch, Dtype::F32)?;
     let mixing = pixmix.mixing();
 
-    // Row 0: the photos; row 1: mixing pictures; then one row of results per photo.
+    // Row 0: the photos; then every mixing picture; then one row of results per photo.
     let cols = RESULTS_PER_PHOTO + 1;
-    let mut sheet = Sheet::new(2 + photos.len(), cols, 200)?;
+    let mixing_rows = mixing.len().div_ceil(cols);
+    let first = 1 + mixing_rows;
+    let mut sheet = Sheet::new(first + photos.len(), cols, 200)?;
     for (i, photo) in photos.iter().enumerate() {
         sheet.put(0, i, photo)?;
     }
-    for i in 0..cols.min(mixing.len()) {
+    for i in 0..mixing.len() {
         let pic = mixing
             .picture(i)
             .map(|p| RgbImage::new(p.width, p.height, p.data.to_vec()));
         if let Some(pic) = pic {
-            sheet.put(1, i, &pic?)?;
+            sheet.put(1 + i / cols, i % cols, &pic?)?;
         }
     }
     let values = tensor.to_f32_vec();
     let s = config.size;
     for (p, photo) in photos.iter().enumerate() {
-        sheet.put(2 + p, 0, &resize_shorter(photo, s)?)?;
+        sheet.put(first + p, 0, &resize_shorter(photo, s)?)?;
         for r in 0..RESULTS_PER_PHOTO {
             let k = p * RESULTS_PER_PHOTO + r;
             sheet.put(
-                2 + p,
+                first + p,
                 1 + r,
                 &super::augment::denormalize(&values, s, k, config.mean, config.std)?,
             )?;
@@ -117,6 +120,16 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
         a.out.display(),
         photos.len(),
         batch.len()
+    );
+    println!(
+        "rows: 1 the photos ({}); {} the {FRACTALS} mixing pictures; then per photo the photo \
+         resized to {s}x{s} and {RESULTS_PER_PHOTO} PixMix samples",
+        PHOTOS.map(|(name, _)| name).join(", "),
+        if mixing_rows == 1 {
+            "2".to_string()
+        } else {
+            format!("2 to {}", 1 + mixing_rows)
+        },
     );
     Ok(())
 }

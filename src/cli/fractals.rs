@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+#[cfg(feature = "cuda")]
 use pixmix::cuda::CudaDevice;
+#[cfg(feature = "cuda")]
 use pixmix::cuda::fractal::{download, generate_on_device};
 use pixmix::fractal::{FractalSettings, generate_each};
 
@@ -16,8 +18,9 @@ use super::{DeviceChoice, Stop, real, whole};
 #[derive(Args, Debug)]
 #[command(allow_negative_numbers = true)]
 pub struct FractalsArgs {
-    /// Number of pictures (each is written when done; at most 1,000,000).
-    #[arg(long, default_value_t = 32, value_parser = whole::<usize>(1, pixmix::fractal::MAX_COUNT as i128))]
+    /// Number of pictures (64, as `augment --fractals` and Python generate; each is written
+    /// when done; at most 1,000,000).
+    #[arg(long, default_value_t = 64, value_parser = whole::<usize>(1, pixmix::fractal::MAX_COUNT as i128))]
     count: usize,
     /// Side of the square pictures (8 to 4096).
     #[arg(long, default_value_t = 256, value_parser = whole::<usize>(8, 4096))]
@@ -69,6 +72,7 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
     };
     let bytes = a.count as u128 * (a.size as u128).pow(2) * 3;
     let fits_gpu = bytes <= pixmix::mixing_set::DEFAULT_MIXING_BUDGET as u128;
+    #[cfg(feature = "cuda")]
     let gpu = match a.device {
         DeviceChoice::Cpu => Err("--device cpu".to_string()),
         DeviceChoice::Cuda if !fits_gpu => anyhow::bail!(
@@ -83,6 +87,16 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
             bytes >> 20
         )),
         DeviceChoice::Auto => CudaDevice::new(0).map_err(|e| e.to_string()),
+    };
+    #[cfg(not(feature = "cuda"))]
+    let gpu: Result<std::convert::Infallible, String> = match a.device {
+        DeviceChoice::Cpu => Err("--device cpu".to_string()),
+        DeviceChoice::Cuda => anyhow::bail!("pixmix was built without the `cuda` feature"),
+        DeviceChoice::Auto => Err(if fits_gpu {
+            "built without the `cuda` feature".to_string()
+        } else {
+            format!("{} MiB of pictures", bytes >> 20)
+        }),
     };
     let shown = a.count.min(SHEET_MAX);
     let cols = (shown as f64).sqrt().ceil() as usize;
@@ -110,6 +124,9 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         Ok(())
     };
     let (stats, ran_on) = match gpu {
+        #[cfg(not(feature = "cuda"))]
+        Ok(never) => match never {},
+        #[cfg(feature = "cuda")]
         Ok(device) => {
             let (buffer, stats) = generate_on_device(&device, a.count, &settings, a.seed, report)?;
             let pictures = download(&device, &buffer, a.count, a.size)?;
@@ -166,7 +183,11 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         Ok(f.write_all(manifest.as_bytes())?)
     })?;
     // The CUDA driver emulator's pace is no GPU's.
-    let rate = if ran_on.starts_with("cuda") && pixmix::cuda::emulator::is_emulated() {
+    #[cfg(feature = "cuda")]
+    let emulated = ran_on.starts_with("cuda") && pixmix::cuda::emulator::is_emulated();
+    #[cfg(not(feature = "cuda"))]
+    let emulated = false;
+    let rate = if emulated {
         "no rate: emulated CUDA".to_string()
     } else {
         format!(

@@ -6,6 +6,7 @@ mod demo;
 mod fractals;
 mod io;
 mod op;
+mod settings;
 mod sheet;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -44,6 +45,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A progress bar's rate as a person reads it: "249/s" rather than "249.1673/s".
+pub fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{}", per_second(state.per_sec()));
+}
+
+/// `per_sec` rounded for display: whole numbers from 10 a second up, one decimal below.
+pub fn per_second(per_sec: f64) -> String {
+    if per_sec >= 10.0 {
+        format!("{per_sec:.0}/s")
+    } else {
+        format!("{per_sec:.1}/s")
+    }
+}
+
+/// "1 thread", "2 threads".
+pub fn threads(n: usize) -> String {
+    format!("{n} thread{}", if n == 1 { "" } else { "s" })
+}
+
 /// Where PixMix runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DeviceChoice {
@@ -53,6 +73,17 @@ pub enum DeviceChoice {
     Cpu,
     /// The CUDA path (an error without a GPU).
     Cuda,
+}
+
+/// Fails at once for `--device cuda` where no GPU is usable, before any work is done.
+pub fn check_device(choice: DeviceChoice) -> anyhow::Result<()> {
+    if choice == DeviceChoice::Cuda {
+        #[cfg(feature = "cuda")]
+        pixmix::cuda::CudaDevice::new(0)?;
+        #[cfg(not(feature = "cuda"))]
+        anyhow::bail!("pixmix was built without the `cuda` feature");
+    }
+    Ok(())
 }
 
 /// Moves `pixmix` to the chosen device and says where it runs; with `Auto`, a GPU that is
@@ -186,5 +217,18 @@ impl Stop {
                 .into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{per_second, threads};
+
+    #[test]
+    fn rates_and_counts_read_as_words() {
+        assert_eq!(per_second(249.1673), "249/s");
+        assert_eq!(per_second(3.04), "3.0/s");
+        assert_eq!(threads(1), "1 thread");
+        assert_eq!(threads(2), "2 threads");
     }
 }

@@ -20,7 +20,7 @@ pub struct OpArgs {
     param: Option<f64>,
     /// Input image (any format the decoder recognises; converted to RGB).
     input: PathBuf,
-    /// Output image (PNG, whatever the extension).
+    /// Output image: .png, or .jpg / .jpeg (quality 95).
     output: PathBuf,
 }
 
@@ -42,9 +42,29 @@ pub fn run(a: OpArgs) -> anyhow::Result<()> {
         (false, Some(_)) => bail!("{op} takes no parameter"),
         (false, None) => 0.0,
     };
+    let format = image::ImageFormat::from_path(&a.output)
+        .ok()
+        .filter(|f| matches!(f, image::ImageFormat::Png | image::ImageFormat::Jpeg));
+    let Some(format) = format else {
+        bail!(
+            "{}: write .png, .jpg or .jpeg (the format follows the extension)",
+            a.output.display()
+        );
+    };
     let img = load_rgb(&a.input)?;
     let out = pixmix::ops::apply(op, param, &img)?;
-    save_png(&out, &a.output).with_context(|| format!("writing {}", a.output.display()))?;
+    if format == image::ImageFormat::Png {
+        save_png(&out, &a.output).with_context(|| format!("writing {}", a.output.display()))?;
+    } else {
+        let file = std::fs::File::create(&a.output)
+            .with_context(|| format!("cannot create {}", a.output.display()))?;
+        let mut writer = std::io::BufWriter::new(file);
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, 95)
+            .encode_image(&out.to_image_crate())
+            .with_context(|| format!("writing {}", a.output.display()))?;
+        std::io::Write::flush(&mut writer)
+            .with_context(|| format!("writing {}", a.output.display()))?;
+    }
     println!(
         "{op}({param}) of {} ({}x{}) -> {}",
         a.input.display(),

@@ -1,6 +1,8 @@
 //! A procedural mixing set: random fractal flames (Draves & Reckase), rendered on the CPU
 //! and filtered so that dull pictures are redrawn. Same seed, same pictures.
 
+// The genome layout the kernels read: public for the CUDA path and its tests, not documented.
+#[doc(hidden)]
 pub mod device;
 mod fastmath;
 mod filter;
@@ -144,6 +146,10 @@ pub const MAX_COUNT: usize = 1_000_000;
 
 /// Generates `count` accepted fractals from `seed` on the CPU, calling
 /// `progress(accepted, tried)` after each genome.
+///
+/// Genomes are framed and their previews judged in parallel, a round of candidates at a
+/// time, then taken in index order: the pictures and the statistics are those of judging
+/// one genome after another, whatever the number of threads.
 pub fn generate(
     count: usize,
     settings: &FractalSettings,
@@ -182,6 +188,8 @@ pub fn generate_each(
     progress: impl Fn(usize, usize),
     mut sink: impl FnMut(usize, RgbImage) -> Result<bool>,
 ) -> Result<FractalStats> {
+    use rayon::prelude::*;
+
     settings.validate()?;
     if count > MAX_COUNT {
         return Err(Error::Config(format!(
@@ -192,35 +200,51 @@ pub fn generate_each(
     let mut stats = FractalStats::default();
     let limit = count.saturating_mul(settings.max_attempts_per_picture);
     let mut index = 0u64;
-    while stats.accepted < count {
-        if (stats.accepted + stats.rejected) >= limit {
+    'rounds: while stats.accepted < count {
+        let tried = stats.accepted + stats.rejected;
+        if tried >= limit {
             return Err(Error::Config(format!(
                 "only {} of {} tried genomes passed the thresholds; loosen them",
-                stats.accepted,
-                stats.accepted + stats.rejected
+                stats.accepted, tried
             )));
         }
-        let mut g = Genome::random(seed, index);
-        let render_seed = render_seed(seed, index);
-        index += 1;
-        let verdict = frame(&mut g, render_seed).then(|| {
-            Metrics::of(&render(
-                &g,
-                preview_size(settings.size),
-                settings.preview_quality,
-                render_seed,
-            ))
-            .failures(&settings.thresholds)
-        });
-        let go_on = if stats.record(verdict) {
-            let pic = render(&g, settings.size, settings.quality, render_seed);
-            sink(stats.accepted - 1, pic)?
-        } else {
-            true
-        };
-        progress(stats.accepted, stats.accepted + stats.rejected);
-        if !go_on {
-            break;
+        // About half the genomes pass: judge twice the pictures still missing (at least a
+        // round per thread), never past the limit.
+        let round = (2 * (count - stats.accepted))
+            .max(rayon::current_num_threads())
+            .min(limit - tried) as u64;
+        let judged: Vec<(Genome, u64, Option<[bool; 5]>)> = (index..index + round)
+            .into_par_iter()
+            .map(|i| {
+                let mut g = Genome::random(seed, i);
+                let render_seed = render_seed(seed, i);
+                let verdict = frame(&mut g, render_seed).then(|| {
+                    Metrics::of(&render(
+                        &g,
+                        preview_size(settings.size),
+                        settings.preview_quality,
+                        render_seed,
+                    ))
+                    .failures(&settings.thresholds)
+                });
+                (g, render_seed, verdict)
+            })
+            .collect();
+        for (g, render_seed, verdict) in judged {
+            if stats.accepted == count {
+                break;
+            }
+            index += 1;
+            let go_on = if stats.record(verdict) {
+                let pic = render(&g, settings.size, settings.quality, render_seed);
+                sink(stats.accepted - 1, pic)?
+            } else {
+                true
+            };
+            progress(stats.accepted, stats.accepted + stats.rejected);
+            if !go_on {
+                break 'rounds;
+            }
         }
     }
     stats.seconds = start.elapsed().as_secs_f64();

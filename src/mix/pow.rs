@@ -106,7 +106,7 @@ fn exp_series(g: f64) -> f64 {
     s0 + s1 * g8
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cuda"))]
 mod tests {
     use super::*;
     use crate::kernels::{host_exp2, host_log2};

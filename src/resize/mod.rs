@@ -4,7 +4,7 @@
 //! rounding to 8 bits.
 
 use crate::error::{Error, Result};
-use crate::image::RgbImage;
+use crate::image::{ImageView, RgbImage};
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -67,6 +67,7 @@ fn coeffs(in_size: usize, out_size: usize) -> Coeffs {
 /// kernels: `taps`, then per output index its first input index, its length and `taps`
 /// weights (zero past the length). Computed once per sample and axis, in double precision
 /// on the host, so the resize kernels do integer arithmetic only.
+#[cfg(feature = "cuda")]
 pub(crate) fn kernel_coeffs(in_size: usize, out_size: usize, out: &mut Vec<i32>) {
     let c = coeffs(in_size, out_size);
     out.reserve(1 + out_size * (2 + c.taps));
@@ -121,7 +122,7 @@ fn clip8(v: i32) -> u8 {
 /// A read-only rectangle of an image: what Pillow's `crop` would produce, without copying.
 #[derive(Clone, Copy, Debug)]
 pub struct View<'a> {
-    img: &'a RgbImage,
+    img: ImageView<'a>,
     x: usize,
     y: usize,
     w: usize,
@@ -130,7 +131,14 @@ pub struct View<'a> {
 
 impl<'a> View<'a> {
     /// The rectangle `[x, x + w) x [y, y + h)` of `img`; it must lie inside the image.
-    pub fn new(img: &'a RgbImage, x: usize, y: usize, w: usize, h: usize) -> Result<Self> {
+    pub fn new(
+        img: impl Into<ImageView<'a>>,
+        x: usize,
+        y: usize,
+        w: usize,
+        h: usize,
+    ) -> Result<Self> {
+        let img = img.into();
         if w == 0 || h == 0 || x + w > img.width() || y + h > img.height() {
             return Err(Error::Input(format!(
                 "region {w}x{h} at ({x}, {y}) does not fit a {}x{} image",
@@ -142,7 +150,8 @@ impl<'a> View<'a> {
     }
 
     /// The whole image.
-    pub fn full(img: &'a RgbImage) -> Self {
+    pub fn full(img: impl Into<ImageView<'a>>) -> Self {
+        let img = img.into();
         View {
             img,
             x: 0,
