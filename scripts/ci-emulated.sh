@@ -14,14 +14,14 @@ t0=$SECONDS
 step() { echo "== emulated: $* ($((SECONDS - t0)) s)"; }
 
 step "tests/cuda.rs"
-$emu cargo test --release --locked --test cuda -- --test-threads=1
+$emu cargo test --release --locked --test cuda -- --include-ignored --test-threads=1
 step "tests/cuda.rs again with stream jitter (operations delayed at random, seeded)"
 CUDA_EMU_JITTER=1 CUDA_EMU_JITTER_US=300 $emu cargo test --release --locked --test cuda -- \
-  --test-threads=1 cuda_writes_into owned_buffers gpu_fractals
+  --include-ignored --test-threads=1 cuda_writes_into owned_buffers gpu_fractals dropped another
 step "tests/cuda_devices.rs: two emulated devices"
-CUDA_EMU_DEVICES=2 $emu cargo test --release --locked --test cuda_devices
+CUDA_EMU_DEVICES=2 $emu cargo test --release --locked --test cuda_devices -- --include-ignored
 step "tests/cuda_old_driver.rs: a CUDA 12.4 driver refuses the kernels, with a message"
-CUDA_EMU_DRIVER=12.4 PIXMIX_REQUIRE_OLD_DRIVER=1 $emu cargo test --release --locked --test cuda_old_driver
+CUDA_EMU_DRIVER=12.4 PIXMIX_REQUIRE_OLD_DRIVER=1 $emu cargo test --release --locked --test cuda_old_driver -- --include-ignored
 cargo build --release --locked --quiet
 step "demo: --device cuda equals --device cpu, byte for byte"
 target/release/pixmix demo --device cpu --out "$out/demo-cpu.png"

@@ -70,10 +70,10 @@ run() {
   }
   export PIXMIX_REQUIRE_CUDA=1
   # Only GPU work here: the CPU suites ran in `build`, before the device was held.
-  step cuda-tests "$pack/cuda" --nocapture --test-threads=1
+  step cuda-tests "$pack/cuda" --include-ignored --nocapture --test-threads=1
   if command -v compute-sanitizer >/dev/null; then
-    step memcheck compute-sanitizer --tool memcheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes cuda_writes_into gpu_fractals
-    step racecheck compute-sanitizer --tool racecheck --error-exitcode 9 "$pack/cuda" --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes gpu_fractals
+    step memcheck compute-sanitizer --tool memcheck --error-exitcode 9 "$pack/cuda" --include-ignored --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes cuda_writes_into gpu_fractals
+    step racecheck compute-sanitizer --tool racecheck --error-exitcode 9 "$pack/cuda" --include-ignored --test-threads=1 cuda_equals_cpu_for_every_operator_at_odd_sizes gpu_fractals
   else
     echo "- compute-sanitizer: not found" >> "$summary"
     failed=1

@@ -1,5 +1,8 @@
-//! The CUDA executor against the CPU executor on the same plans. Without a GPU these tests
-//! say that they were skipped; with PIXMIX_REQUIRE_CUDA=1 a missing GPU fails them.
+//! The CUDA executor against the CPU executor on the same plans. The tests that need a
+//! device are ignored by default, so a run without one does not count them as passed:
+//! `cargo test --release --test cuda -- --include-ignored` runs them on a GPU or under the
+//! CUDA driver emulator (scripts/emulated-cuda.sh). Without a device they then say that
+//! they were skipped; with PIXMIX_REQUIRE_CUDA=1 a missing device fails them.
 
 mod common;
 
@@ -92,6 +95,7 @@ fn run(
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn cuda_equals_cpu_on_cifar_batches_of_1024() {
     let config = Config::preset(Preset::Cifar);
     run(
@@ -104,6 +108,7 @@ fn cuda_equals_cpu_on_cifar_batches_of_1024() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn cuda_equals_cpu_on_ragged_imagenet_batches() {
     let config = Config::preset(Preset::Imagenet);
     let images = photos(
@@ -121,6 +126,7 @@ fn cuda_equals_cpu_on_ragged_imagenet_batches() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn cuda_equals_cpu_for_every_operator_at_odd_sizes() {
     let mut config = Config::preset(Preset::Cifar);
     config.size = 31;
@@ -147,6 +153,7 @@ fn cuda_equals_cpu_for_every_operator_at_odd_sizes() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {
     let config = Config::preset(Preset::Cifar);
     let Some(mut gpu) = executor(
@@ -208,6 +215,7 @@ fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn owned_buffers_are_handed_to_a_consumer_stream_and_freed_there() {
     let config = Config::preset(Preset::Cifar);
     let test = "owned_buffers_are_handed_to_a_consumer_stream_and_freed_there";
@@ -307,6 +315,7 @@ fn pixmix_on_cuda_gives_the_cpu_pixels_and_stays_put_without_a_gpu() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn gpu_fractals_are_the_cpu_fractals_and_feed_pixmix_from_device_memory() {
     use pixmix::cuda::CudaDevice;
     use pixmix::cuda::fractal::{download, generate_on_device};
@@ -375,6 +384,7 @@ fn small_cifar(
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn a_dropped_executor_frees_nothing_a_queued_upload_still_reads() {
     let test = "a_dropped_executor_frees_nothing_a_queued_upload_still_reads";
     let Some((mut gpu, _, images, plan, _)) = small_cifar(test, 11) else {
@@ -392,6 +402,7 @@ fn a_dropped_executor_frees_nothing_a_queued_upload_still_reads() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn a_misaligned_destination_is_an_error_not_a_fault() {
     let test = "a_misaligned_destination_is_an_error_not_a_fault";
     let Some((mut gpu, _, images, plan, _)) = small_cifar(test, 12) else {
@@ -425,6 +436,7 @@ fn a_misaligned_destination_is_an_error_not_a_fault() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn owned_buffers_come_from_a_pool_that_keeps_its_memory_between_batches() {
     use cudarc::driver::sys;
     let test = "owned_buffers_come_from_a_pool_that_keeps_its_memory_between_batches";
@@ -472,6 +484,7 @@ fn owned_buffers_come_from_a_pool_that_keeps_its_memory_between_batches() {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn another_stream_reads_a_device_output_after_waiting_on_its_event() {
     use cudarc::driver::{result, sys};
     let test = "another_stream_reads_a_device_output_after_waiting_on_its_event";

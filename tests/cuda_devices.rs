@@ -28,6 +28,7 @@ fn two_executors(config: &Config) -> Option<(CudaExecutor, CudaExecutor)> {
 }
 
 #[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn caller_streams_are_ordered_on_the_executors_device() {
     let config = Config::preset(Preset::Cifar);
     let Some((mut first, second)) = two_executors(&config) else {
