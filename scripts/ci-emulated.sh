@@ -30,7 +30,8 @@ cmp "$out/demo-cpu.png" "$out/demo-cuda.png"
 step "fractals: the CUDA renderer equals the CPU renderer"
 target/release/pixmix fractals --count 3 --size 48 --device cpu --out "$out/fractals-cpu"
 $emu target/release/pixmix fractals --count 3 --size 48 --device cuda --out "$out/fractals-cuda"
-diff -r "$out/fractals-cpu" "$out/fractals-cuda"
+for f in "$out"/fractals-cpu/*.png; do cmp "$f" "$out/fractals-cuda/$(basename "$f")"; done
+[ "$(ls "$out"/fractals-cpu/*.png | wc -l)" = "$(ls "$out"/fractals-cuda/*.png | wc -l)" ]
 step "Python: CUDA batches through DLPack"
 root=$PWD
 py=${PIXMIX_PYTHON:-}

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[cfg(feature = "cuda")]
 use pixmix::cuda::CudaDevice;
 #[cfg(feature = "cuda")]
-use pixmix::cuda::fractal::{download, generate_on_device};
+use pixmix::cuda::fractal::generate_each_on_device;
 use pixmix::fractal::{FractalSettings, generate_each};
 
 use super::io::{OutDir, escape_path, save_png, write_atomic};
@@ -31,8 +31,8 @@ pub struct FractalsArgs {
     /// Plotted points per pixel of the final render.
     #[arg(long, default_value_t = 25.0, value_parser = real(0.0, 10_000.0))]
     quality: f64,
-    /// Where the flames are rendered (the GPU gives the same pictures; it renders them all
-    /// before writing, so at most 4 GiB of pictures there).
+    /// Where the flames are rendered (the GPU gives the same pictures; both write each
+    /// picture when it is done).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
     /// Output folder (created if missing). A folder holding an earlier run's files is an
@@ -70,33 +70,17 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         bar.set_position(accepted as u64);
         bar.set_message(format!("({tried} genomes tried)"));
     };
-    let bytes = a.count as u128 * (a.size as u128).pow(2) * 3;
-    let fits_gpu = bytes <= pixmix::mixing_set::DEFAULT_MIXING_BUDGET as u128;
     #[cfg(feature = "cuda")]
     let gpu = match a.device {
         DeviceChoice::Cpu => Err("--device cpu".to_string()),
-        DeviceChoice::Cuda if !fits_gpu => anyhow::bail!(
-            "--device cuda renders all {} pictures ({} MiB) before writing them, more than \
-             4096 MiB; use fewer or --device cpu, which writes each picture when done",
-            a.count,
-            bytes >> 20
-        ),
         DeviceChoice::Cuda => Ok(CudaDevice::new(0)?),
-        DeviceChoice::Auto if !fits_gpu => Err(format!(
-            "{} MiB of pictures are more than the GPU path holds at once",
-            bytes >> 20
-        )),
         DeviceChoice::Auto => CudaDevice::new(0).map_err(|e| e.to_string()),
     };
     #[cfg(not(feature = "cuda"))]
     let gpu: Result<std::convert::Infallible, String> = match a.device {
         DeviceChoice::Cpu => Err("--device cpu".to_string()),
         DeviceChoice::Cuda => anyhow::bail!("pixmix was built without the `cuda` feature"),
-        DeviceChoice::Auto => Err(if fits_gpu {
-            "built without the `cuda` feature".to_string()
-        } else {
-            format!("{} MiB of pictures", bytes >> 20)
-        }),
+        DeviceChoice::Auto => Err("built without the `cuda` feature".to_string()),
     };
     let shown = a.count.min(SHEET_MAX);
     let cols = (shown as f64).sqrt().ceil() as usize;
@@ -128,12 +112,19 @@ pub fn run(a: FractalsArgs) -> anyhow::Result<()> {
         Ok(never) => match never {},
         #[cfg(feature = "cuda")]
         Ok(device) => {
-            let (buffer, stats) = generate_on_device(&device, a.count, &settings, a.seed, report)?;
-            let pictures = download(&device, &buffer, a.count, a.size)?;
-            for (i, pic) in pictures.iter().enumerate() {
-                write(i, pic)?;
+            let mut failed = None;
+            let stats =
+                generate_each_on_device(&device, a.count, &settings, a.seed, report, |i, pic| {
+                    write(i, &pic).map_err(|e| {
+                        let why = pixmix::Error::Input(e.to_string());
+                        failed = Some(e);
+                        why
+                    })
+                });
+            if let Some(e) = failed {
+                return Err(e);
             }
-            (stats, format!("cuda ({})", device.info().name))
+            (stats?, format!("cuda ({})", device.info().name))
         }
         Err(why) => {
             let mut failed = None;

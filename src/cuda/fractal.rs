@@ -115,18 +115,16 @@ pub fn download(
         .collect()
 }
 
-/// [`crate::fractal::generate`] on the GPU: the same genomes in the same order, judged on
-/// GPU-rendered previews (equal to the CPU's), so the accepted set is the CPU's. The final
-/// pictures stay in device memory, back to back.
-pub fn generate_on_device(
+/// The genomes [`crate::fractal::generate`] accepts, in its order, judged on GPU-rendered
+/// previews (equal to the CPU's), with their render seeds.
+fn judge(
     device: &CudaDevice,
     count: usize,
     settings: &FractalSettings,
     seed: u64,
     progress: impl Fn(usize, usize),
-) -> Result<(CudaSlice<u8>, FractalStats)> {
+) -> Result<(Vec<(FlameGenome, u64)>, FractalStats)> {
     settings.validate()?;
-    let start = std::time::Instant::now();
     let limit = count.saturating_mul(settings.max_attempts_per_picture);
     let mut accepted: Vec<(FlameGenome, u64)> = Vec::with_capacity(count);
     let mut stats = FractalStats::default();
@@ -179,6 +177,21 @@ pub fn generate_on_device(
             progress(stats.accepted, stats.accepted + stats.rejected);
         }
     }
+    Ok((accepted, stats))
+}
+
+/// [`crate::fractal::generate`] on the GPU: the same genomes in the same order, judged on
+/// GPU-rendered previews (equal to the CPU's), so the accepted set is the CPU's. The final
+/// pictures stay in device memory, back to back.
+pub fn generate_on_device(
+    device: &CudaDevice,
+    count: usize,
+    settings: &FractalSettings,
+    seed: u64,
+    progress: impl Fn(usize, usize),
+) -> Result<(CudaSlice<u8>, FractalStats)> {
+    let start = std::time::Instant::now();
+    let (accepted, mut stats) = judge(device, count, settings, seed, progress)?;
     let size = settings.size;
     let picture = size * size * 3;
     let mut pictures = device
@@ -209,4 +222,32 @@ pub fn generate_on_device(
         .map_err(cuda("rendering the mixing set"))?;
     stats.seconds = start.elapsed().as_secs_f64();
     Ok((pictures, stats))
+}
+
+/// [`generate_on_device`], handing each picture to `sink(index, picture)` on the host as
+/// soon as its batch of 64 is rendered, so host and device memory do not grow with
+/// `count` (what `pixmix fractals --device cuda` writes). The pictures are the same.
+pub fn generate_each_on_device(
+    device: &CudaDevice,
+    count: usize,
+    settings: &FractalSettings,
+    seed: u64,
+    progress: impl Fn(usize, usize),
+    mut sink: impl FnMut(usize, RgbImage) -> Result<()>,
+) -> Result<FractalStats> {
+    let start = std::time::Instant::now();
+    let (accepted, mut stats) = judge(device, count, settings, seed, progress)?;
+    let size = settings.size;
+    for (k, chunk) in accepted.chunks(RENDER_BATCH).enumerate() {
+        let (genomes, seeds): (Vec<_>, Vec<_>) = chunk.iter().copied().unzip();
+        let rendered = render_flames(device, &genomes, &seeds, size, settings.quality)?;
+        for (i, pic) in download(device, &rendered, chunk.len(), size)?
+            .into_iter()
+            .enumerate()
+        {
+            sink(k * RENDER_BATCH + i, pic)?;
+        }
+    }
+    stats.seconds = start.elapsed().as_secs_f64();
+    Ok(stats)
 }
