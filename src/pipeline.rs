@@ -91,17 +91,14 @@ impl PixMix {
     }
 
     /// Plans and augments the next batch of borrowed images ([`ImageView`]s of pixels
-    /// another owner keeps: a decoder's buffer, a crop, strided rows). The CPU reads them
-    /// in place; the CUDA path copies them into its upload.
+    /// another owner keeps: a decoder's buffer, a crop, strided rows), read in place by
+    /// either executor (the CUDA path stages each one's crop straight into its upload).
     pub fn augment_views(&mut self, images: &[ImageView<'_>], dtype: Dtype) -> Result<Tensor> {
         let sizes = RgbImage::sizes(images);
         let (tensor, _) = self.run_planned(&sizes, |engine, plan, mixing| match engine {
             Engine::Cpu(cpu) => cpu.augment(plan, images, mixing, dtype),
             #[cfg(feature = "cuda")]
-            Engine::Cuda(gpu) => {
-                let owned: Vec<RgbImage> = images.iter().map(ImageView::to_image).collect();
-                gpu.augment(plan, &owned, dtype)
-            }
+            Engine::Cuda(gpu) => gpu.augment(plan, images, dtype),
         })?;
         Ok(tensor)
     }

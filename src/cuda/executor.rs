@@ -10,7 +10,7 @@ use super::device::{CudaDevice, cuda};
 use crate::config::Config;
 use crate::cpu::check_batch;
 use crate::error::{Error, Result};
-use crate::image::RgbImage;
+use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mixing_set::MixingSet;
 use crate::plan::BatchPlan;
 use crate::staging::{KernelArgs, TABLE_STRIDE, dtype_code, picture_meta, stage};
@@ -44,7 +44,8 @@ pub struct DeviceOutput {
 
 /// Where a batch's source images are.
 enum Input<'a> {
-    Host(&'a [RgbImage]),
+    /// Read in place (owned images or views of someone else's pixels).
+    Host(&'a [ImageView<'a>]),
     /// Back-to-back HWC images in device memory, with their sizes.
     Device(u64, &'a [(usize, usize)]),
 }
@@ -103,7 +104,7 @@ impl std::fmt::Debug for CudaExecutor {
 /// Copies each image's staged region (its crop, or all of it; `meta` says which) into
 /// `out`, images back to back, in parallel: page-locked memory is slow to write from one
 /// core (write-combined), and a batch's pixels are megabytes.
-fn stage_pixels(images: &[RgbImage], meta: &[crate::staging::ImageMeta], mut out: &mut [u8]) {
+fn stage_pixels(images: &[ImageView<'_>], meta: &[crate::staging::ImageMeta], mut out: &mut [u8]) {
     use rayon::prelude::*;
     let mut jobs = Vec::with_capacity(images.len());
     for (img, m) in images.iter().zip(meta) {
@@ -130,6 +131,11 @@ impl Drop for CudaExecutor {
         // queued on the other stream, which read them.
         let _ = self.copy.join(&self.device.stream);
     }
+}
+
+/// The pixels of `images`, borrowed (no copy).
+fn views(images: &[impl AsImageView]) -> Vec<ImageView<'_>> {
+    images.iter().map(AsImageView::as_view).collect()
 }
 
 fn align(n: usize) -> usize {
@@ -270,10 +276,11 @@ impl CudaExecutor {
     pub fn augment(
         &mut self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[impl AsImageView],
         dtype: Dtype,
     ) -> Result<Tensor> {
-        let out = self.run(plan, Input::Host(images), dtype, Target::Own)?;
+        let views = views(images);
+        let out = self.run(plan, Input::Host(&views), dtype, Target::Own)?;
         let s = self.config.size;
         let mut tensor = Tensor::zeros([plan.len(), 3, s, s], dtype);
         if plan.is_empty() {
@@ -305,10 +312,11 @@ impl CudaExecutor {
     pub fn augment_on_device(
         &mut self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[impl AsImageView],
         dtype: Dtype,
     ) -> Result<DeviceOutput> {
-        let slot = self.run(plan, Input::Host(images), dtype, Target::Own)?;
+        let views = views(images);
+        let slot = self.run(plan, Input::Host(&views), dtype, Target::Own)?;
         self.output_of(slot, plan.len(), dtype)
     }
 
@@ -323,18 +331,19 @@ impl CudaExecutor {
     pub unsafe fn augment_into(
         &mut self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[impl AsImageView],
         dtype: Dtype,
         dst: u64,
         dst_bytes: usize,
         caller_stream: sys::CUstream,
     ) -> Result<()> {
+        let views = views(images);
         // SAFETY: forwarded from the caller's contract.
         unsafe {
             self.ordered_with(caller_stream, |me| {
                 me.run(
                     plan,
-                    Input::Host(images),
+                    Input::Host(&views),
                     dtype,
                     Target::Ptr(dst, dst_bytes),
                 )
@@ -378,10 +387,11 @@ impl CudaExecutor {
     pub fn augment_to_buffer(
         &mut self,
         plan: &BatchPlan,
-        images: &[RgbImage],
+        images: &[impl AsImageView],
         dtype: Dtype,
     ) -> Result<StreamBuffer> {
-        self.run_to_buffer(plan, Input::Host(images), dtype)
+        let views = views(images);
+        self.run_to_buffer(plan, Input::Host(&views), dtype)
     }
 
     /// [`augment_to_buffer`](Self::augment_to_buffer) for a batch already in device memory,
