@@ -369,34 +369,23 @@ impl<'e> Block<'e> {
         len: usize,
         access: Access,
     ) -> Result<*mut u8, Fault> {
-        let size = self.shared.len() as u64;
-        if off + len as u64 > size {
-            return Err(self.fault(
-                t,
-                FaultKind::Memory,
-                Check::Memcheck,
-                format!("out-of-bounds shared memory access: {len} bytes at offset {off:#x}, the block has {size} bytes"),
-                vec![],
-            ));
-        }
-        let at = off as usize;
-        let checks = self.env.checks;
+        let initcheck = self.env.checks.initcheck;
+        let at = match window_access(
+            "shared",
+            "the block",
+            off,
+            len,
+            &mut self.shared_init,
+            access,
+            initcheck,
+        ) {
+            Ok(at) => at,
+            Err((kind, check, summary)) => return Err(self.fault(t, kind, check, summary, vec![])),
+        };
         if access == Access::Read {
             self.counters.shared_read += len as u64;
-            if checks.initcheck && self.shared_init[at..at + len].contains(&0) {
-                return Err(self.fault(
-                    t,
-                    FaultKind::Uninitialized,
-                    Check::Initcheck,
-                    format!(
-                        "read of {len} bytes of uninitialized shared memory at offset {off:#x}"
-                    ),
-                    vec![],
-                ));
-            }
         } else {
             self.counters.shared_written += len as u64;
-            self.shared_init[at..at + len].fill(1);
         }
         if let Some(race) = &self.shared_race {
             let who = self.who(t);
@@ -419,31 +408,19 @@ impl<'e> Block<'e> {
         len: usize,
         access: Access,
     ) -> Result<*mut u8, Fault> {
-        let size = t.local.len() as u64;
-        if off + len as u64 > size {
-            return Err(self.fault(
-                t,
-                FaultKind::Memory,
-                Check::Memcheck,
-                format!("out-of-bounds local memory access: {len} bytes at offset {off:#x}, a thread has {size} bytes"),
-                vec![],
-            ));
+        let initcheck = self.env.checks.initcheck;
+        match window_access(
+            "local",
+            "a thread",
+            off,
+            len,
+            &mut t.local_init,
+            access,
+            initcheck,
+        ) {
+            Ok(at) => Ok(t.local[at..].as_mut_ptr()),
+            Err((kind, check, summary)) => Err(self.fault(t, kind, check, summary, vec![])),
         }
-        let at = off as usize;
-        if access == Access::Read {
-            if self.env.checks.initcheck && t.local_init[at..at + len].contains(&0) {
-                return Err(self.fault(
-                    t,
-                    FaultKind::Uninitialized,
-                    Check::Initcheck,
-                    format!("read of {len} bytes of uninitialized local memory at offset {off:#x}"),
-                    vec![],
-                ));
-            }
-        } else {
-            t.local_init[at..at + len].fill(1);
-        }
-        Ok(t.local[at..].as_mut_ptr())
     }
 
     fn find(&mut self, addr: u64, len: usize) -> Option<usize> {
@@ -839,6 +816,43 @@ impl<'e> Block<'e> {
         };
         Some(v)
     }
+}
+
+/// Bounds and initialization of an access to `init.len()` bytes of shared or local memory
+/// (`space`, owned by `owner`); marks written bytes. The offset of the access, or what is
+/// wrong with it.
+fn window_access(
+    space: &str,
+    owner: &str,
+    off: u64,
+    len: usize,
+    init: &mut [u8],
+    access: Access,
+    initcheck: bool,
+) -> Result<usize, (FaultKind, Check, String)> {
+    let size = init.len() as u64;
+    if off + len as u64 > size {
+        return Err((
+            FaultKind::Memory,
+            Check::Memcheck,
+            format!(
+                "out-of-bounds {space} memory access: {len} bytes at offset {off:#x}, {owner} has {size} bytes"
+            ),
+        ));
+    }
+    let at = off as usize;
+    if access == Access::Read {
+        if initcheck && init[at..at + len].contains(&0) {
+            return Err((
+                FaultKind::Uninitialized,
+                Check::Initcheck,
+                format!("read of {len} bytes of uninitialized {space} memory at offset {off:#x}"),
+            ));
+        }
+    } else {
+        init[at..at + len].fill(1);
+    }
+    Ok(at)
 }
 
 fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
