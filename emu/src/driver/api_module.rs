@@ -193,6 +193,20 @@ pub unsafe extern "C" fn cuModuleLoad(module: *mut Handle, fname: *const c_char)
     })())
 }
 
+/// A symbol name passed by the program.
+///
+/// # Safety
+/// `name` is null or a NUL-terminated string.
+unsafe fn c_name(name: *const c_char) -> Result<String, CUresult> {
+    if name.is_null() {
+        return Err(INVALID_VALUE);
+    }
+    // SAFETY: the caller's contract.
+    Ok(unsafe { CStr::from_ptr(name) }
+        .to_string_lossy()
+        .into_owned())
+}
+
 fn module_of(h: Handle) -> Result<Arc<Module>, CUresult> {
     match driver()?.get(h) {
         Some(Object::Module(m)) => Ok(m),
@@ -224,17 +238,9 @@ pub unsafe extern "C" fn cuModuleGetFunction(
     name: *const c_char,
 ) -> CUresult {
     ret(module_of(module).and_then(|m| {
-        if name.is_null() {
-            return Err(INVALID_VALUE);
-        }
-        // SAFETY: a NUL-terminated name.
-        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
-        let kernel = m
-            .program
-            .kernels
-            .get(name.as_ref())
-            .cloned()
-            .ok_or(NOT_FOUND)?;
+        // SAFETY: the driver API's NUL-terminated name.
+        let name = unsafe { c_name(name) }?;
+        let kernel = m.program.kernels.get(&name).cloned().ok_or(NOT_FOUND)?;
         let h = driver()?.register(Object::Function(Arc::new(Function {
             ctx: m.ctx,
             _module: m.clone(),
@@ -252,12 +258,9 @@ pub unsafe extern "C" fn cuModuleGetGlobal_v2(
     name: *const c_char,
 ) -> CUresult {
     ret(module_of(module).and_then(|m| {
-        if name.is_null() {
-            return Err(INVALID_VALUE);
-        }
-        // SAFETY: a NUL-terminated name.
-        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
-        let a = m.globals.get(name.as_ref()).ok_or(NOT_FOUND)?;
+        // SAFETY: the driver API's NUL-terminated name.
+        let name = unsafe { c_name(name) }?;
+        let a = m.globals.get(&name).ok_or(NOT_FOUND)?;
         unsafe {
             if !dptr.is_null() {
                 out(dptr, a.base)?;
