@@ -141,6 +141,9 @@ impl FractalStats {
     }
 }
 
+/// Genomes judged per thread in one parallel round of [`generate_each`].
+const ROUND_PER_THREAD: usize = 16;
+
 /// The most fractals one call generates (a million; 196 GB at 256x256).
 pub const MAX_COUNT: usize = 1_000_000;
 
@@ -209,9 +212,12 @@ pub fn generate_each(
             )));
         }
         // About half the genomes pass: judge twice the pictures still missing (at least a
-        // round per thread), never past the limit.
+        // round per thread), never past the limit, and at most a few per thread, so the
+        // first pictures reach `sink` soon (a round is judged before any is rendered).
+        let threads = rayon::current_num_threads();
         let round = (2 * (count - stats.accepted))
-            .max(rayon::current_num_threads())
+            .max(threads)
+            .min(ROUND_PER_THREAD * threads)
             .min(limit - tried) as u64;
         let judged: Vec<(Genome, u64, Option<[bool; 5]>)> = (index..index + round)
             .into_par_iter()
