@@ -318,6 +318,36 @@ fn a_read_on_another_stream_needs_an_event_wait() {
     }
 }
 
+/// Waiting on an event orders only what its stream queued before the record: a kernel
+/// queued on A after the record still races a read on B.
+#[test]
+fn an_event_wait_does_not_order_work_queued_after_the_record() {
+    let _s = Session::new();
+    let m = Module::checks();
+    const N: usize = 256;
+    let n = N as i32;
+    let fill = m.function("fill");
+    let buf = alloc_i32(N);
+    let host = host_alloc::<i32>(N);
+    let (a, b) = (
+        stream(CU_STREAM_NON_BLOCKING),
+        stream(CU_STREAM_NON_BLOCKING),
+    );
+    let e = event();
+    // SAFETY (this block): live streams, event, allocations; `host` holds N i32s.
+    unsafe {
+        ok(launch(fill, 8, 32, a, &[&buf, &7i32, &n]));
+        ok(cuEventRecord(e, a));
+        ok(launch(fill, 8, 32, a, &[&buf, &9i32, &n]));
+        ok(cuStreamWaitEvent(b, e, 0));
+        ok(cuMemcpyDtoHAsync_v2(host as *mut c_void, buf, 4 * N, b));
+        assert_sticky(ctx_sync, CUDA_ERROR_LAUNCH_FAILED);
+        let r = one_report(Check::Hazard);
+        assert_says(&r, &format!("kernel fill on stream {:#x}", a as usize));
+        ok(cuMemFreeHost(host as *mut c_void));
+    }
+}
+
 /// Stream A writes `buf` with a memset, stream B reads it with a kernel.
 #[test]
 fn a_kernel_after_a_memset_on_another_stream_needs_an_event_wait() {

@@ -164,8 +164,10 @@ impl Stream {
         let host = host_clock();
         let mut wait_clocks = Vec::new();
         for (s, n) in &waits {
-            if !Arc::ptr_eq(s, self) {
-                wait_clocks.push(s.clock_at(*n));
+            if !Arc::ptr_eq(s, self)
+                && let Some(c) = s.clock_if_latest(*n)
+            {
+                wait_clocks.push(c);
             }
         }
         let mut q = lock(&self.q);
@@ -202,11 +204,12 @@ impl Stream {
         info
     }
 
-    /// The clock of the stream after its first `n` operations (the current one if `n` is
-    /// the last; streams keep only that, and earlier values are covered by it for hazard
-    /// purposes only where nothing was queued since, so the caller passes the last).
-    fn clock_at(&self, _n: u64) -> Clock {
-        lock(&self.q).clock.clone()
+    /// The clock after the stream's first `n` operations when `n` is all of them so far
+    /// (a wait for everything queued); None otherwise: streams keep only their latest
+    /// clock, so a wait for an earlier operation (an event) passes that operation's clock.
+    fn clock_if_latest(&self, n: u64) -> Option<Clock> {
+        let q = lock(&self.q);
+        (q.enqueued == n).then(|| q.clock.clone())
     }
 
     /// Operations queued so far.
