@@ -23,6 +23,7 @@ pub mod resize;
 #[cfg(feature = "cuda")]
 pub mod staging;
 
+pub mod augmix;
 pub mod config;
 pub mod cpu;
 #[cfg(feature = "cuda")]
@@ -40,6 +41,7 @@ mod test_rng;
 #[cfg(feature = "tch")]
 pub mod torch;
 
+pub use augmix::{AugMixConfig, AugMixPlan, AugMixPlanner};
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
 pub use error::{Error, Result};
