@@ -41,7 +41,7 @@ mod test_rng;
 #[cfg(feature = "tch")]
 pub mod torch;
 
-pub use augmix::{AugMixConfig, AugMixPlan, AugMixPlanner};
+pub use augmix::{AugMixConfig, AugMixExecutor, AugMixPlan, AugMixPlanner};
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
 pub use error::{Error, Result};

@@ -12,10 +12,12 @@
 //! Pillow.
 //!
 //! As for PixMix, a seeded [`AugMixPlanner`] draws every random choice into plain-old-data
-//! [`AugMixPlan`]s and an executor turns (plan, pixels) into NCHW tensors.
+//! [`AugMixPlan`]s and [`AugMixExecutor`] turns (plan, pixels) into NCHW tensors.
 
+mod cpu;
 mod plan;
 
+pub use cpu::AugMixExecutor;
 pub use plan::{AugMixPlan, AugMixPlanner, MAX_DEPTH, MAX_WIDTH};
 
 use crate::config::{Config, Preset};
