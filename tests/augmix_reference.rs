@@ -88,13 +88,18 @@ fn cpu_executor_matches_reference_augmix() {
             let got = &out[i * per..(i + 1) * per];
             assert_eq!(expected.len(), got.len());
             let mut worst = 0f32;
-            for (g, e) in got.iter().zip(&expected) {
+            for (k, (g, e)) in got.iter().zip(&expected).enumerate() {
+                // Within float32 rounding: one unit in the last place of the expected
+                // value (they agree bit for bit today).
+                assert!(
+                    (g - e).abs() <= f32::EPSILON * e.abs().max(1.0),
+                    "{name} sample {i} value {k}: {g} against {e}"
+                );
                 worst = worst.max((g - e).abs());
                 exact += (g.to_bits() == e.to_bits()) as usize;
                 total += 1;
             }
             max_diff = max_diff.max(worst);
-            assert!(worst <= 1e-5, "{name} sample {i}: max difference {worst}");
         }
         println!(
             "{name}: {} samples, {exact} of {total} values bit-exact, max difference {max_diff:e}",
