@@ -187,3 +187,39 @@ fn bad_plans_are_refused_before_any_work() {
     }
     assert!(exec.augment(&plans[..1], &images, Dtype::F32).is_err());
 }
+
+#[test]
+fn augmix_api_is_batch_independent_and_rewinds_on_failure() {
+    let mut c = AugMixConfig::preset(Preset::Cifar);
+    c.base.all_ops = true;
+    let images = common::photos(6, &[(40, 36), (32, 32)], 9);
+    let whole = pixmix::AugMix::new(c.clone(), 9)
+        .unwrap()
+        .augment(&images, Dtype::F32)
+        .unwrap()
+        .to_f32_vec();
+    let mut split = pixmix::AugMix::new(c.clone(), 9)
+        .unwrap()
+        .with_threads(2)
+        .unwrap();
+    let mut parts = split
+        .augment(&images[..2], Dtype::F32)
+        .unwrap()
+        .to_f32_vec();
+    // A failing batch (an image too small for the crop) consumes nothing.
+    let tiny = common::photos(1, &[(8, 8)], 1);
+    assert!(split.augment(&tiny, Dtype::F32).is_err());
+    assert!(split.augment_jsd(&tiny, Dtype::F32).is_err());
+    assert_eq!(split.planner().position(), 2);
+    let views: Vec<_> = images[2..].iter().map(|i| i.view()).collect();
+    parts.extend(split.augment(&views, Dtype::F32).unwrap().to_f32_vec());
+    assert_eq!(bits(&whole), bits(&parts));
+    // The JSD batch's first AugMix block is the plain batch.
+    let jsd = pixmix::AugMix::new(c, 9)
+        .unwrap()
+        .augment_jsd(&images, Dtype::F32)
+        .unwrap();
+    assert_eq!(jsd.shape, [18, 3, 32, 32]);
+    let per = 3 * 32 * 32;
+    assert_eq!(bits(&jsd.to_f32_vec()[6 * per..12 * per]), bits(&whole));
+}

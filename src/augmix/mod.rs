@@ -12,12 +12,15 @@
 //! Pillow.
 //!
 //! As for PixMix, a seeded [`AugMixPlanner`] draws every random choice into plain-old-data
-//! [`AugMixPlan`]s and [`AugMixExecutor`] turns (plan, pixels) into NCHW tensors.
+//! [`AugMixPlan`]s and [`AugMixExecutor`] turns (plan, pixels) into NCHW tensors;
+//! [`AugMix`] holds both behind one call.
 
 mod cpu;
+mod pipeline;
 mod plan;
 
 pub use cpu::AugMixExecutor;
+pub use pipeline::AugMix;
 pub use plan::{AugMixPlan, AugMixPlanner, MAX_DEPTH, MAX_WIDTH};
 
 use crate::config::{Config, Preset};
