@@ -347,5 +347,19 @@ fn augment_augmix_writes_jsd_views_equal_to_the_library() {
         let (ok, text) = run(&dir.join("x"), flags);
         assert!(!ok && text.contains(message), "{flags:?}: {text}");
     }
+    let (ok, text) = pixmix(&[
+        "bench",
+        "--method",
+        "augmix",
+        "--preset",
+        "cifar",
+        "--seconds",
+        "0",
+        "--batch",
+        "4",
+        "--threads",
+        "1",
+    ]);
+    assert!(ok && text.starts_with("cifar augmix: "), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
