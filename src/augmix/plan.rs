@@ -89,6 +89,10 @@ impl AugMixPlan {
 /// `AugMixDataset` does; so a sample's first JSD view is its plain plan. The streams cannot
 /// equal numpy's; the distributions do (`rand_distr`'s Dirichlet and Beta; the Dirichlet
 /// of one chain is the constant 1, as numpy's).
+///
+/// The Dirichlet and Beta draws use the platform's `ln`, `exp` and `powf` (through
+/// `rand_distr`), so unlike PixMix's plans the weights may differ in the last bit between
+/// machines; on one machine they are reproducible.
 #[derive(Clone, Debug)]
 pub struct AugMixPlanner {
     config: AugMixConfig,
