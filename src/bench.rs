@@ -123,6 +123,42 @@ pub fn measure_cpu(
     })
 }
 
+/// [`measure_cpu`] for AugMix (the released defaults of `preset`, the same photos): plans
+/// and one AugMix sample per photo, batch after batch.
+pub fn measure_cpu_augmix(
+    preset: Preset,
+    batch: usize,
+    threads: usize,
+    duration: Duration,
+) -> Result<BenchResult> {
+    let config = crate::augmix::AugMixConfig::preset(preset);
+    let (images, _) = bench_inputs(&config.base, preset, batch)?;
+    let sizes = RgbImage::sizes(&images);
+    let mut planner = crate::augmix::AugMixPlanner::new(&config, 0)?;
+    let exec = crate::augmix::AugMixExecutor::with_threads(&config, threads)?;
+    // Warm-up.
+    exec.augment(&planner.plan(&sizes)?, &images, Dtype::F32)?;
+    let (mut plan_s, mut exec_s, mut batches) = (0.0, 0.0, 0);
+    let start = Instant::now();
+    while batches < 3 || start.elapsed() < duration {
+        let t0 = Instant::now();
+        let plans = planner.plan(&sizes)?;
+        let t1 = Instant::now();
+        std::hint::black_box(exec.augment(&plans, &images, Dtype::F32)?);
+        plan_s += (t1 - t0).as_secs_f64();
+        exec_s += t1.elapsed().as_secs_f64();
+        batches += 1;
+    }
+    Ok(BenchResult {
+        preset,
+        batch,
+        threads,
+        batches,
+        plan_seconds: plan_s / batches as f64,
+        execute_seconds: exec_s / batches as f64,
+    })
+}
+
 /// What one CUDA benchmark run measured.
 #[derive(Clone, Debug)]
 pub struct CudaBenchResult {

@@ -317,46 +317,8 @@ pub fn check_batch(
         )));
     }
     for (i, (s, &(w, h))) in plan.samples.iter().zip(image_sizes).enumerate() {
-        c.check_image_size(i, w, h)?;
+        check_train(c, i, s, w, h)?;
         let fail = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
-        match (&c.train, s.transform) {
-            (TrainTransform::FlipPadCrop { padding }, TRANSFORM_FLIP_PAD_CROP) => {
-                let p = *padding as i64;
-                let (x, y) = (s.crop_x as i64, s.crop_y as i64);
-                let size = c.size as i64;
-                if s.crop_w as usize != c.size
-                    || s.crop_h as usize != c.size
-                    || x < -p
-                    || y < -p
-                    || x + size > w as i64 + p
-                    || y + size > h as i64 + p
-                {
-                    return fail(format!(
-                        "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image padded by {p}",
-                        s.crop_w, s.crop_h
-                    ));
-                }
-            }
-            (TrainTransform::ResizedCropFlip { .. }, TRANSFORM_RESIZED_CROP_FLIP) => {
-                let (x, y) = (s.crop_x as i64, s.crop_y as i64);
-                if x < 0
-                    || y < 0
-                    || s.crop_w == 0
-                    || s.crop_h == 0
-                    || x + s.crop_w as i64 > w as i64
-                    || y + s.crop_h as i64 > h as i64
-                {
-                    return fail(format!(
-                        "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image",
-                        s.crop_w, s.crop_h
-                    ));
-                }
-            }
-            (_, t) => return fail(format!("transform {t} does not match the configuration")),
-        }
-        if s.flip > 1 {
-            return fail(format!("flip must be 0 or 1, got {}", s.flip));
-        }
         let Some(&(pw, ph)) = mixing_sizes.get(s.mixing_index as usize) else {
             return fail(format!(
                 "mixing index {} but the set has {} pictures",
@@ -392,7 +354,53 @@ pub fn check_batch(
     Ok(())
 }
 
-fn check_op(op: &OpPlan) -> Result<()> {
+/// Checks the train-transform fields of sample `i`'s plan `s` against `config` and its
+/// `w` x `h` image.
+pub(crate) fn check_train(c: &Config, i: usize, s: &SamplePlan, w: usize, h: usize) -> Result<()> {
+    c.check_image_size(i, w, h)?;
+    let fail = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
+    match (&c.train, s.transform) {
+        (TrainTransform::FlipPadCrop { padding }, TRANSFORM_FLIP_PAD_CROP) => {
+            let p = *padding as i64;
+            let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+            let size = c.size as i64;
+            if s.crop_w as usize != c.size
+                || s.crop_h as usize != c.size
+                || x < -p
+                || y < -p
+                || x + size > w as i64 + p
+                || y + size > h as i64 + p
+            {
+                return fail(format!(
+                    "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image padded by {p}",
+                    s.crop_w, s.crop_h
+                ));
+            }
+        }
+        (TrainTransform::ResizedCropFlip { .. }, TRANSFORM_RESIZED_CROP_FLIP) => {
+            let (x, y) = (s.crop_x as i64, s.crop_y as i64);
+            if x < 0
+                || y < 0
+                || s.crop_w == 0
+                || s.crop_h == 0
+                || x + s.crop_w as i64 > w as i64
+                || y + s.crop_h as i64 > h as i64
+            {
+                return fail(format!(
+                    "crop {}x{} at ({x}, {y}) does not fit a {w}x{h} image",
+                    s.crop_w, s.crop_h
+                ));
+            }
+        }
+        (_, t) => return fail(format!("transform {t} does not match the configuration")),
+    }
+    if s.flip > 1 {
+        return fail(format!("flip must be 0 or 1, got {}", s.flip));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_op(op: &OpPlan) -> Result<()> {
     if let Some(o) = op.operator()? {
         o.check_param(op.param)?;
     }

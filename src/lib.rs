@@ -5,6 +5,9 @@
 //! The shape is one plan, several executors: a seeded [`Planner`] draws every random choice
 //! of a batch into plain-old-data [`SamplePlan`]s, and an executor ([`CpuExecutor`]) turns
 //! (plan, pixels) into normalized NCHW tensors as a pure function.
+//!
+//! [`AugMix`] (module [`augmix`]) does the same for AugMix (Hendrycks et al., ICLR 2020)
+//! with the same operators, on the CPU.
 
 #![warn(missing_docs)]
 
@@ -23,6 +26,7 @@ pub mod resize;
 #[cfg(feature = "cuda")]
 pub mod staging;
 
+pub mod augmix;
 pub mod config;
 pub mod cpu;
 #[cfg(feature = "cuda")]
@@ -40,6 +44,7 @@ mod test_rng;
 #[cfg(feature = "tch")]
 pub mod torch;
 
+pub use augmix::{AugMix, AugMixConfig, AugMixExecutor, AugMixPlan, AugMixPlanner};
 pub use config::{Config, Preset, TrainTransform};
 pub use cpu::CpuExecutor;
 pub use error::{Error, Result};

@@ -248,25 +248,7 @@ impl Planner {
         let mut s = SamplePlan::zeroed();
 
         // Train transform.
-        match c.train {
-            TrainTransform::FlipPadCrop { padding } => {
-                s.transform = TRANSFORM_FLIP_PAD_CROP;
-                s.flip = (unit(rng) < 0.5) as u32;
-                let oy = rng.random_range(0..=h + 2 * padding - c.size);
-                let ox = rng.random_range(0..=w + 2 * padding - c.size);
-                s.crop_x = ox as i32 - padding as i32;
-                s.crop_y = oy as i32 - padding as i32;
-                s.crop_w = c.size as u32;
-                s.crop_h = c.size as u32;
-            }
-            TrainTransform::ResizedCropFlip { scale, ratio } => {
-                s.transform = TRANSFORM_RESIZED_CROP_FLIP;
-                let (x, y, cw, ch) = resized_crop_params(rng, w, h, scale, ratio);
-                (s.crop_x, s.crop_y, s.crop_w, s.crop_h) =
-                    (x as i32, y as i32, cw as u32, ch as u32);
-                s.flip = (unit(rng) < 0.5) as u32;
-            }
-        }
+        draw_train_transform(rng, c, w, h, &mut s);
 
         // Mixing picture and its crop.
         let m = rng.random_range(0..mixing_sizes.len());
@@ -301,20 +283,54 @@ impl Planner {
         s
     }
 
-    /// `augment_input`: a uniform operator, a level in [0.1, severity), a random sign.
     fn draw_op(&self, rng: &mut ChaCha8Rng) -> OpPlan {
-        let ops = self.config.operators();
-        let op = ops[rng.random_range(0..ops.len())];
-        let severity = self.config.severity as f64;
-        let level = 0.1 + (severity - 0.1) * unit(rng);
-        let mut param = op.param_from_level(level, self.config.size, self.config.size);
-        if op.random_sign() && unit(rng) < 0.5 {
-            param = -param;
+        draw_op(rng, &self.config)
+    }
+}
+
+/// `augment_input` (PixMix) or one step of an AugMix chain: a uniform operator of
+/// `config.operators()`, a level in [0.1, severity), a random sign.
+pub(crate) fn draw_op(rng: &mut ChaCha8Rng, config: &Config) -> OpPlan {
+    let ops = config.operators();
+    let op = ops[rng.random_range(0..ops.len())];
+    let severity = config.severity as f64;
+    let level = 0.1 + (severity - 0.1) * unit(rng);
+    let mut param = op.param_from_level(level, config.size, config.size);
+    if op.random_sign() && unit(rng) < 0.5 {
+        param = -param;
+    }
+    OpPlan {
+        param,
+        op: op as u32,
+        reserved: 0,
+    }
+}
+
+/// The train transform of a `w` x `h` image: fills the transform, flip and crop fields of
+/// `s` (the rest is left alone).
+pub(crate) fn draw_train_transform(
+    rng: &mut ChaCha8Rng,
+    c: &Config,
+    w: usize,
+    h: usize,
+    s: &mut SamplePlan,
+) {
+    match c.train {
+        TrainTransform::FlipPadCrop { padding } => {
+            s.transform = TRANSFORM_FLIP_PAD_CROP;
+            s.flip = (unit(rng) < 0.5) as u32;
+            let oy = rng.random_range(0..=h + 2 * padding - c.size);
+            let ox = rng.random_range(0..=w + 2 * padding - c.size);
+            s.crop_x = ox as i32 - padding as i32;
+            s.crop_y = oy as i32 - padding as i32;
+            s.crop_w = c.size as u32;
+            s.crop_h = c.size as u32;
         }
-        OpPlan {
-            param,
-            op: op as u32,
-            reserved: 0,
+        TrainTransform::ResizedCropFlip { scale, ratio } => {
+            s.transform = TRANSFORM_RESIZED_CROP_FLIP;
+            let (x, y, cw, ch) = resized_crop_params(rng, w, h, scale, ratio);
+            (s.crop_x, s.crop_y, s.crop_w, s.crop_h) = (x as i32, y as i32, cw as u32, ch as u32);
+            s.flip = (unit(rng) < 0.5) as u32;
         }
     }
 }

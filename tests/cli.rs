@@ -255,3 +255,111 @@ fn augment_and_fractals_work_without_a_mixing_folder() {
     assert!(dir.join("fr/fractal-00002.png").exists() && dir.join("fr/contact-sheet.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn augment_augmix_writes_jsd_views_equal_to_the_library() {
+    let dir = scratch("augmix");
+    let photos_dir = assets("photos");
+    let run = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "augment",
+            "--method",
+            "augmix",
+            "--images",
+            &photos_dir,
+            "--preset",
+            "cifar",
+            "--count",
+            "6",
+            "--batch",
+            "4",
+            "--seed",
+            "9",
+            "--jsd",
+        ];
+        args.extend_from_slice(extra);
+        let out = out.to_str().unwrap().to_string();
+        args.extend(["--out", &out]);
+        pixmix(&args)
+    };
+    let png = dir.join("png");
+    let (ok, text) = run(&png, &[]);
+    assert!(
+        ok && text.contains("augmix samples (3 JSD views each)"),
+        "{text}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&png)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    for view in ["-clean.png", "-aug1.png", "-aug2.png"] {
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(view)).count(),
+            6,
+            "{names:?}"
+        );
+    }
+
+    let npy = dir.join("npy");
+    let (ok, text) = run(
+        &npy,
+        &[
+            "--format", "npy", "--width", "4", "--depth", "2", "--alpha", "0.5",
+        ],
+    );
+    assert!(ok, "{text}");
+    let bytes = std::fs::read(npy.join("augmented.npy")).unwrap();
+    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + header_len]).unwrap();
+    assert!(header.contains("'shape': (6, 3, 3, 32, 32)"), "{header}");
+    let values: Vec<f32> = bytes[10 + header_len..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    // The library's [clean(N); aug1(N); aug2(N)] blocks, photo-major in the file.
+    let mut config = pixmix::AugMixConfig::preset(Preset::Cifar);
+    (config.width, config.depth, config.alpha) = (4, 2, 0.5);
+    let photos: Vec<_> = pixmix::mixing_set::list_files(Path::new(&assets("photos")))
+        .unwrap()
+        .iter()
+        .map(|p| load_rgb(p).unwrap())
+        .collect();
+    let mut am = pixmix::AugMix::new(config, 9).unwrap();
+    let per = 3 * 32 * 32;
+    let mut expected = Vec::new();
+    for batch in [vec![0, 1, 2, 3], vec![0, 1]] {
+        let images: Vec<_> = batch.iter().map(|&i| photos[i].clone()).collect();
+        let t = am.augment_jsd(&images, Dtype::F32).unwrap().to_f32_vec();
+        let n = images.len();
+        for j in 0..n {
+            for v in 0..3 {
+                expected.extend_from_slice(&t[(v * n + j) * per..(v * n + j + 1) * per]);
+            }
+        }
+    }
+    assert_eq!(values, expected);
+
+    for (flags, message) in [
+        (&["--depth", "0"][..], "must be -1"),
+        (&["--width", "9"][..], "must be at most 8"),
+        (&["--k", "2"][..], "--k belongs to --method pixmix"),
+    ] {
+        let (ok, text) = run(&dir.join("x"), flags);
+        assert!(!ok && text.contains(message), "{flags:?}: {text}");
+    }
+    let (ok, text) = pixmix(&[
+        "bench",
+        "--method",
+        "augmix",
+        "--preset",
+        "cifar",
+        "--seconds",
+        "0",
+        "--batch",
+        "4",
+        "--threads",
+        "1",
+    ]);
+    assert!(ok && text.starts_with("cifar augmix: "), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

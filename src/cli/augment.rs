@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use pixmix::augmix::{MAX_ALPHA, MAX_DEPTH, MAX_WIDTH, MIN_ALPHA};
 use pixmix::mixing_set::{load_rgb, scan_dir, summarize};
-use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+use pixmix::{AugMix, AugMixConfig, Config, Dtype, MixingSet, PixMix, Preset, RgbImage, Tensor};
 use rayon::prelude::*;
 
 use super::io::{AtomicFile, NpyWriter, OutDir, escape_path, safe_stem, save_png};
 use super::settings::{Layout, reorder};
 use super::sheet::Sheet;
-use super::{DeviceChoice, MAX_BATCH, Stop, max_threads, place, whole};
+use super::{DeviceChoice, MAX_BATCH, Stop, max_threads, place, real, whole};
 
 /// The most samples one run writes.
 const MAX_COUNT: i128 = 1_000_000_000;
@@ -32,6 +33,15 @@ fn is_augment_output(name: &str) -> bool {
                 .starts_with('-'))
 }
 
+/// The augmentation `augment` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// PixMix (Hendrycks et al., CVPR 2022), with a mixing set.
+    Pixmix,
+    /// AugMix (Hendrycks et al., ICLR 2020), on the CPU; needs no mixing set.
+    Augmix,
+}
+
 /// Output format of the samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -48,6 +58,24 @@ pub struct AugmentArgs {
     /// Folder of training photos (searched recursively, used in sorted order).
     #[arg(long)]
     images: PathBuf,
+    /// The augmentation: pixmix, or augmix (CPU only; its settings are --width, --depth,
+    /// --alpha, --severity, --all-ops and --jsd).
+    #[arg(long, value_enum, default_value_t = Method::Pixmix)]
+    method: Method,
+    /// AugMix: number of chains mixed (the released code's mixture_width, default 3).
+    #[arg(long, value_parser = whole::<u32>(1, MAX_WIDTH as i128))]
+    width: Option<u32>,
+    /// AugMix: operators per chain, 1 to 3, or -1 for uniform in 1..=3 per chain (the
+    /// released code's mixture_depth, default -1).
+    #[arg(long, value_parser = depth, allow_negative_numbers = true)]
+    depth: Option<i32>,
+    /// AugMix: the Dirichlet and Beta concentration (mixture_alpha, default 1).
+    #[arg(long, value_parser = real(MIN_ALPHA, MAX_ALPHA))]
+    alpha: Option<f64>,
+    /// AugMix: write the three views of the JSD loss per photo (clean, aug1, aug2): PNGs
+    /// named -clean, -aug1 and -aug2, or an npy of count x 3 views x 3 x H x W.
+    #[arg(long)]
+    jsd: bool,
     /// Folder of mixing pictures (searched recursively; e.g. the released fractal set).
     /// Without it, a procedural fractal set is generated (see --fractals).
     #[arg(long)]
@@ -96,9 +124,13 @@ pub struct AugmentArgs {
     /// Override the preset's severity (1 to 10).
     #[arg(long, value_parser = whole::<u32>(1, u32::MAX as i128))]
     severity: Option<u32>,
-    /// Draw from the nine default operators only (the presets use all 13).
-    #[arg(long)]
+    /// Draw from the nine default operators only (PixMix's presets use all 13; AugMix's
+    /// default).
+    #[arg(long, conflicts_with = "all_ops")]
     default_ops: bool,
+    /// Draw from all 13 operators (PixMix's default; AugMix's --all-ops).
+    #[arg(long)]
+    all_ops: bool,
     /// Settings beyond the preset's k, beta and severity.
     #[command(flatten)]
     settings: Box<super::settings::SettingsArgs>,
@@ -117,9 +149,72 @@ struct Photo {
     path: PathBuf,
 }
 
+/// `--depth`: -1 or 1..=3.
+fn depth(s: &str) -> Result<i32, String> {
+    match whole::<i32>(-1, MAX_DEPTH as i128)(s)? {
+        0 => Err(format!(
+            "must be -1 (random in 1..=3) or in 1..={MAX_DEPTH}"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// The augmenter of a run.
+enum Augmenter {
+    PixMix(Box<PixMix>),
+    /// With whether the JSD views are written.
+    AugMix(Box<AugMix>, bool),
+}
+
+impl Augmenter {
+    /// Output blocks per photo: 1, or 3 with the JSD views.
+    fn views(&self) -> usize {
+        match self {
+            Augmenter::AugMix(_, true) => 3,
+            _ => 1,
+        }
+    }
+
+    /// The blocks of a batch of n photos: view v of photo j is block v * n + j.
+    fn augment(&mut self, batch: &[RgbImage], dtype: Dtype) -> pixmix::Result<Tensor> {
+        match self {
+            Augmenter::PixMix(p) => p.augment(batch, dtype),
+            Augmenter::AugMix(a, false) => a.augment(batch, dtype),
+            Augmenter::AugMix(a, true) => a.augment_jsd(batch, dtype),
+        }
+    }
+}
+
 /// Runs `pixmix augment`.
 pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
-    let mut config = Config::preset(a.preset);
+    let augmix = a.method == Method::Augmix;
+    if augmix {
+        let pixmix_only = [
+            ("--mixing", a.mixing.is_some()),
+            ("--k", a.k.is_some()),
+            ("--beta", a.beta.is_some()),
+            ("--device cuda", a.device == DeviceChoice::Cuda),
+        ];
+        if let Some((flag, _)) = pixmix_only.iter().find(|(_, given)| *given) {
+            bail!("{flag} belongs to --method pixmix; AugMix runs on the CPU without a mixing set");
+        }
+    } else {
+        let augmix_only = [
+            ("--width", a.width.is_some()),
+            ("--depth", a.depth.is_some()),
+            ("--alpha", a.alpha.is_some()),
+            ("--jsd", a.jsd),
+        ];
+        if let Some((flag, _)) = augmix_only.iter().find(|(_, given)| *given) {
+            bail!("{flag} belongs to --method augmix");
+        }
+    }
+    let mut am = AugMixConfig::preset(a.preset);
+    let mut config = if augmix {
+        am.base.clone()
+    } else {
+        Config::preset(a.preset)
+    };
     if let Some(k) = a.k {
         config.k = k;
     }
@@ -129,15 +224,23 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     if let Some(s) = a.severity {
         config.severity = s;
     }
-    config.all_ops = !a.default_ops;
+    config.all_ops = if augmix { a.all_ops } else { !a.default_ops };
     a.settings.apply(&mut config)?;
-    config.validate()?;
-    super::check_device(a.device)?;
+    if augmix {
+        am.base = config.clone();
+        am.width = a.width.unwrap_or(am.width);
+        am.depth = a.depth.unwrap_or(am.depth);
+        am.alpha = a.alpha.unwrap_or(am.alpha);
+        am.validate()?;
+    } else {
+        config.validate()?;
+        super::check_device(a.device)?;
+    }
     if a.format == Format::Npy && a.dtype == Dtype::Bf16 {
         bail!("npy has no bfloat16 type; use --dtype f32 or f16");
     }
     let budget = a.mixing_budget.saturating_mul(1 << 20);
-    if a.mixing.is_none() {
+    if a.mixing.is_none() && !augmix {
         let need = a.fractals as u128 * (config.mixing_resize as u128).pow(2) * 3;
         if need > budget as u128 {
             bail!(
@@ -156,7 +259,13 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     let photos = check_photos(&a.images, &config, a.count)?;
     let count = a.count.unwrap_or(photos.len());
     let mixing = match &a.mixing {
-        Some(dir) => MixingSet::from_dir_with_budget(dir, config.mixing_resize, budget, |_, _| {})?,
+        _ if augmix => None,
+        Some(dir) => Some(MixingSet::from_dir_with_budget(
+            dir,
+            config.mixing_resize,
+            budget,
+            |_, _| {},
+        )?),
         None => {
             let bar = ProgressBar::new(a.fractals as u64).with_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} fractals for the mixing set")
@@ -169,17 +278,35 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
                 |done, _| bar.set_position(done as u64),
             )?;
             bar.finish_and_clear();
-            set
+            Some(set)
         }
     };
 
     let size = config.size;
     let (mean, std) = (config.mean, config.std);
-    let mut pixmix = PixMix::new(config, mixing, a.seed)?;
-    if let Some(t) = a.threads {
-        pixmix = pixmix.with_threads(t)?;
-    }
-    let ran_on = place(&mut pixmix, a.device)?;
+    let (mut augmenter, ran_on) = match mixing {
+        Some(mixing) => {
+            let mut pixmix = PixMix::new(config, mixing, a.seed)?;
+            if let Some(t) = a.threads {
+                pixmix = pixmix.with_threads(t)?;
+            }
+            let ran_on = place(&mut pixmix, a.device)?;
+            (Augmenter::PixMix(Box::new(pixmix)), ran_on)
+        }
+        None => {
+            let mut augmix = AugMix::new(am, a.seed)?;
+            if let Some(t) = a.threads {
+                augmix = augmix.with_threads(t)?;
+            }
+            (Augmenter::AugMix(Box::new(augmix), a.jsd), "cpu".into())
+        }
+    };
+    let views = augmenter.views();
+    let view_names: &[&str] = if views == 3 {
+        &["-clean", "-aug1", "-aug2"]
+    } else {
+        &[""]
+    };
     let dtype = if a.format == Format::Npy {
         a.dtype
     } else {
@@ -198,13 +325,18 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     let mut npy = match a.format {
         Format::Npy => {
             let descr = if dtype == Dtype::F16 { "<f2" } else { "<f4" };
+            let sample = match a.settings.layout {
+                Layout::Nchw => [3, size, size],
+                Layout::Nhwc => [size, size, 3],
+            };
+            let shape: Vec<usize> = match views {
+                1 => [&[count][..], &sample].concat(),
+                _ => [&[count, views][..], &sample].concat(),
+            };
             Some(NpyWriter::create(
                 &out.join("augmented.npy"),
                 descr,
-                &match a.settings.layout {
-                    Layout::Nchw => [count, 3, size, size],
-                    Layout::Nhwc => [count, size, size, 3],
-                },
+                &shape,
             )?)
         }
         Format::Png => None,
@@ -217,7 +349,8 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     // Streamed to a temporary file, so memory does not grow with --count.
     let mut sources = AtomicFile::create(&out.join("sources.tsv"))?;
     sources.write(&format!(
-        "# pixmix augment, a complete run: preset {}, seed {}, count {count}, format {}\n\
+        "# pixmix augment, a complete run: preset {}, seed {}, count {count}, format {}, \
+         method {}{}\n\
          # command: {}\n\
          # index\tphoto (\\\\, \\t, \\n, \\r and \\xHH escaped)\n",
         a.preset,
@@ -225,6 +358,12 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         match a.format {
             Format::Png => "png",
             Format::Npy => "npy",
+        },
+        if augmix { "augmix" } else { "pixmix" },
+        if views == 3 {
+            " (JSD views clean, aug1, aug2)"
+        } else {
+            ""
         },
         std::env::args_os()
             .map(|s| escape_path(Path::new(&s)))
@@ -247,18 +386,22 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             .map(|&i| load_rgb(&photos[i].path))
             .collect::<Result<_, _>>()?;
         stop.check(|| incomplete(done, "samples"))?;
-        let tensor = pixmix.augment(&batch, dtype)?;
+        let tensor = augmenter.augment(&batch, dtype)?;
         drop(batch);
         let values = tensor.to_f32_vec();
+        // Block v * n + j holds view v of photo j.
+        let block = |j: usize, v: usize| v * n + j;
         if let Some(npy) = npy.as_mut() {
             let elem = dtype.size();
-            npy.append(&reorder(
-                tensor.as_bytes(),
-                n,
-                size,
-                elem,
-                a.settings.layout,
-            ))?;
+            let per = 3 * size * size * elem;
+            let bytes = tensor.as_bytes();
+            // Photo-major: the views of a photo next to each other.
+            let ordered: Vec<u8> = (0..n)
+                .flat_map(|j| (0..views).map(move |v| block(j, v)))
+                .flat_map(|b| &bytes[b * per..(b + 1) * per])
+                .copied()
+                .collect();
+            npy.append(&reorder(&ordered, n * views, size, elem, a.settings.layout))?;
         }
         for (j, &src) in indices.iter().enumerate() {
             let index = done + j;
@@ -268,15 +411,19 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             if !needs_picture {
                 continue;
             }
-            let pic = denormalize(&values, size, j, mean, std)?;
-            if a.format == Format::Png {
-                stop.check(|| incomplete(index, "samples"))?;
-                let stem = safe_stem(&photos[src].path);
-                save_png(&pic, &out.join(&format!("{index:06}-{stem}.png")))?;
-            }
-            if src < sheet_rows && sheet_filled[src] < SHEET_COLS {
-                sheet_filled[src] += 1;
-                sheet.put(src, sheet_filled[src], &pic)?;
+            for (v, suffix) in view_names.iter().enumerate() {
+                let pic = denormalize(&values, size, block(j, v), mean, std)?;
+                if a.format == Format::Png {
+                    stop.check(|| incomplete(index, "samples"))?;
+                    let stem = safe_stem(&photos[src].path);
+                    save_png(&pic, &out.join(&format!("{index:06}-{stem}{suffix}.png")))?;
+                }
+                // The sheet shows augmented views only.
+                let augmented = views == 1 || v > 0;
+                if augmented && src < sheet_rows && sheet_filled[src] < SHEET_COLS {
+                    sheet_filled[src] += 1;
+                    sheet.put(src, sheet_filled[src], &pic)?;
+                }
             }
         }
         done += n;
@@ -294,8 +441,14 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
     sources.finish()?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "wrote {count} {} samples of {} photos to {} ({:.0} samples/s on {ran_on}), contact-sheet.png beside them",
+        "wrote {count} {}{} samples{} of {} photos to {} ({:.0} samples/s on {ran_on}), contact-sheet.png beside them",
         a.preset,
+        if augmix { " augmix" } else { "" },
+        if views == 3 {
+            " (3 JSD views each)"
+        } else {
+            ""
+        },
         photos.len(),
         a.out.display(),
         count as f64 / secs.max(1e-9)

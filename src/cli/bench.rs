@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use pixmix::bench::{measure_cpu, measure_cuda, measure_fractals};
+use pixmix::bench::{measure_cpu, measure_cpu_augmix, measure_cuda, measure_fractals};
 use pixmix::{Dtype, Preset};
 
 use super::{MAX_BATCH, max_threads, real, whole};
@@ -46,6 +46,9 @@ pub struct BenchArgs {
     /// Also measure fractal generation (256x256, quality 25) on the chosen device.
     #[arg(long)]
     fractals: bool,
+    /// The augmentation measured: pixmix, or augmix (the released defaults; CPU only).
+    #[arg(long, value_enum, default_value_t = super::augment::Method::Pixmix)]
+    method: super::augment::Method,
 }
 
 /// Runs `pixmix bench`.
@@ -56,6 +59,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
         "--seconds must be a non-negative number"
     );
     let duration = Duration::from_secs_f64(a.seconds);
+    let augmix = a.method == super::augment::Method::Augmix;
+    anyhow::ensure!(
+        !(augmix && a.device == Device::Cuda),
+        "--method augmix runs on the CPU only"
+    );
     if a.fractals {
         let accepted = |stats: &pixmix::fractal::FractalStats| 100.0 * stats.acceptance_rate();
         match a.device {
@@ -101,9 +109,14 @@ pub fn run(a: BenchArgs) -> anyhow::Result<()> {
                 let threads = a
                     .threads
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-                let r = measure_cpu(preset, a.batch.unwrap_or(256), threads, duration)?;
+                let batch = a.batch.unwrap_or(256);
+                let r = match augmix {
+                    true => measure_cpu_augmix(preset, batch, threads, duration)?,
+                    false => measure_cpu(preset, batch, threads, duration)?,
+                };
                 println!(
-                    "{preset}: {:.0} images/s (cpu, batch {}, {}, {:.0} images/s per thread, {} batches)",
+                    "{preset}{}: {:.0} images/s (cpu, batch {}, {}, {:.0} images/s per thread, {} batches)",
+                    if augmix { " augmix" } else { "" },
                     r.images_per_second(),
                     r.batch,
                     super::threads(r.threads),
