@@ -31,6 +31,23 @@ pub fn max_threads() -> usize {
     4 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// A pool of `threads` worker threads, at least one and at most [`max_threads`].
+pub(crate) fn thread_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    if threads == 0 {
+        return Err(Error::Config("threads must be at least 1".into()));
+    }
+    if threads > max_threads() {
+        return Err(Error::Config(format!(
+            "threads must be at most {} (4 per core of this machine), got {threads}",
+            max_threads()
+        )));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))
+}
+
 impl CpuExecutor {
     /// An executor for `config` on rayon's global thread pool.
     pub fn new(config: &Config) -> Result<CpuExecutor> {
@@ -44,19 +61,7 @@ impl CpuExecutor {
     /// An executor with its own pool of `threads` threads.
     pub fn with_threads(config: &Config, threads: usize) -> Result<CpuExecutor> {
         config.validate()?;
-        if threads == 0 {
-            return Err(Error::Config("threads must be at least 1".into()));
-        }
-        if threads > max_threads() {
-            return Err(Error::Config(format!(
-                "threads must be at most {} (4 per core of this machine), got {threads}",
-                max_threads()
-            )));
-        }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+        let pool = thread_pool(threads)?;
         Ok(CpuExecutor {
             config: config.clone(),
             pool: Some(pool),

@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::AugMixConfig;
 use super::plan::{AugMixPlan, MAX_DEPTH, MAX_WIDTH};
-use crate::cpu::{CpuExecutor, check_op, check_train, max_threads};
+use crate::cpu::{CpuExecutor, check_op, check_train, thread_pool};
 use crate::error::{Error, Result};
 use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mix::{normalize, tensorize};
@@ -43,19 +43,7 @@ impl AugMixExecutor {
     /// An executor with its own pool of `threads` threads.
     pub fn with_threads(config: &AugMixConfig, threads: usize) -> Result<AugMixExecutor> {
         config.validate()?;
-        if threads == 0 {
-            return Err(Error::Config("threads must be at least 1".into()));
-        }
-        if threads > max_threads() {
-            return Err(Error::Config(format!(
-                "threads must be at most {} (4 per core of this machine), got {threads}",
-                max_threads()
-            )));
-        }
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+        let pool = thread_pool(threads)?;
         Ok(AugMixExecutor {
             config: config.clone(),
             train: CpuExecutor::new(&config.base)?,
