@@ -7,45 +7,9 @@ use pixmix::augmix::{AugMixPlan, MAX_DEPTH, MAX_WIDTH};
 use pixmix::plan::{NO_OP, rank_seed};
 use pixmix::{AugMixConfig, AugMixPlanner, Operator, Preset};
 
-/// Chi-square critical value for `df` degrees of freedom at p = 1e-6 (Wilson-Hilferty).
-fn chi2_critical(df: usize) -> f64 {
-    let d = df as f64;
-    let z = 4.753;
-    d * (1.0 - 2.0 / (9.0 * d) + z * (2.0 / (9.0 * d)).sqrt()).powi(3)
-}
+mod stats;
 
-/// Chi-square of `counts` against equally likely categories.
-fn chi_square_uniform(name: &str, counts: &[usize]) {
-    let n: usize = counts.iter().sum();
-    let e = n as f64 / counts.len() as f64;
-    let stat: f64 = counts.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
-    let crit = chi2_critical(counts.len() - 1);
-    println!(
-        "{name}: chi2 = {stat:.1} (df {}, critical {crit:.1}, n {n})",
-        counts.len() - 1
-    );
-    assert!(
-        stat < crit,
-        "{name}: chi2 {stat} >= {crit}; counts {counts:?}"
-    );
-}
-
-/// Kolmogorov-Smirnov distance of `xs` to `cdf`, asserted below the p = 0.001 bound.
-fn ks(name: &str, mut xs: Vec<f64>, cdf: impl Fn(f64) -> f64) {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len() as f64;
-    let d = xs
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let f = cdf(x);
-            (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
-        })
-        .fold(0.0, f64::max);
-    let crit = 1.95 / n.sqrt();
-    println!("{name}: KS D = {d:.5} (critical {crit:.5}, n {n})");
-    assert!(d < crit, "{name}: KS distance {d} >= {crit}");
-}
+use stats::{chi_square_uniform, ks};
 
 /// The CDF of Beta(a, b) for integer a, b: P(Binomial(a + b - 1, x) >= a).
 fn beta_cdf_int(a: u32, b: u32) -> impl Fn(f64) -> f64 {
