@@ -855,11 +855,12 @@ fn window_access(
     Ok(at)
 }
 
-fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
-    use super::compile::Approx::*;
-    if ty == ScalarType::F64 {
-        let (x, y) = (f64_of(x), f64_of(y));
-        let v = match k {
+/// One approximate function on one float type (the host's function, within the PTX bounds).
+macro_rules! approx_in {
+    ($k:expr, $x:expr, $y:expr) => {{
+        use super::compile::Approx::*;
+        let (x, y) = ($x, $y);
+        match $k {
             Lg2 => x.log2(),
             Ex2 => x.exp2(),
             Sin => x.sin(),
@@ -869,11 +870,17 @@ fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
             Rcp => 1.0 / x,
             Div | DivFull => x / y,
             Tanh => x.tanh(),
-        };
-        return v.to_bits();
+        }
+    }};
+}
+
+fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
+    if ty == ScalarType::F64 {
+        return approx_in!(k, f64_of(x), f64_of(y)).to_bits();
     }
     let (x, y) = (f32_of(x), f32_of(y));
-    if k == Div && (2f32.powi(126)..=f32::MAX).contains(&y.abs()) && y.abs() != 2f32.powi(126) {
+    let huge = (2f32.powi(126)..=f32::MAX).contains(&y.abs()) && y.abs() != 2f32.powi(126);
+    if k == super::compile::Approx::Div && huge {
         // d = a * (1/b), and 1/b is below the normal range: a sign-preserving zero, NaN for
         // an infinite a (the ISA's div.approx.f32).
         let zero = if (x.is_sign_negative()) ^ (y.is_sign_negative()) {
@@ -884,18 +891,7 @@ fn approx(k: super::compile::Approx, ty: ScalarType, x: u64, y: u64) -> u64 {
         let v = if x.is_infinite() { f32::NAN } else { zero };
         return v.to_bits() as u64;
     }
-    let v = match k {
-        Lg2 => x.log2(),
-        Ex2 => x.exp2(),
-        Sin => x.sin(),
-        Cos => x.cos(),
-        Rsqrt => 1.0 / x.sqrt(),
-        Sqrt => x.sqrt(),
-        Rcp => 1.0 / x,
-        Div | DivFull => x / y,
-        Tanh => x.tanh(),
-    };
-    v.to_bits() as u64
+    approx_in!(k, x, y).to_bits() as u64
 }
 
 /// Performs an atomic operation on host memory; the old value.
