@@ -17,9 +17,11 @@ use std::process::Command;
 /// The architectures the fatbin holds machine code for: Turing to Blackwell.
 const ARCHS: [u32; 7] = [75, 80, 86, 89, 90, 100, 120];
 
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 10] = [
     "common.cuh",
+    "pow_tables.cuh",
     "flame.cuh",
+    "flame_log.cuh",
     "plan.cuh",
     "mixing.cuh",
     "pixel_ops.cuh",
@@ -32,6 +34,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     println!("cargo:rustc-check-cfg=cfg(pixmix_fatbin)");
+    write_pow_tables(&manifest, &out);
     if std::env::var_os("CARGO_FEATURE_TCH").is_some() {
         build_torch_shim(&manifest);
     }
@@ -41,6 +44,40 @@ fn main() {
         // Without a rerun-if line cargo would rerun the script on any change in the crate.
         println!("cargo:rerun-if-changed=build.rs");
     }
+}
+
+/// The power's tables (kernels/pow_tables.cuh, one source for both executors) as Rust
+/// arrays of float bit patterns: every `name[len] = { 0x...u, ... };` array of the header.
+fn write_pow_tables(manifest: &Path, out: &Path) {
+    let header = manifest.join("kernels").join("pow_tables.cuh");
+    println!("cargo:rerun-if-changed={}", header.display());
+    let text = std::fs::read_to_string(&header).expect("read kernels/pow_tables.cuh");
+    let mut rust = String::new();
+    for (name, (start, end)) in [
+        ("POW_LOG", "pixmix_pow_log["),
+        ("POW_EXP", "pixmix_pow_exp["),
+    ]
+    .map(|(n, s)| (n, (s, "};")))
+    {
+        let at = text.find(start).expect("a table of kernels/pow_tables.cuh");
+        let body = &text[at..];
+        let open = body.find('{').expect("the table's opening brace");
+        let close = body.find(end).expect("the table's closing brace");
+        let words: Vec<&str> = body[open + 1..close]
+            .split(',')
+            .map(|w| w.trim().trim_end_matches('u'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        for w in &words {
+            assert!(w.starts_with("0x") && w.len() == 10, "table word {w}");
+        }
+        rust += &format!(
+            "pub(super) const {name}: [u32; {}] = [{}];\n",
+            words.len(),
+            words.join(", ")
+        );
+    }
+    std::fs::write(out.join("pow_tables.rs"), rust).expect("write pow_tables.rs");
 }
 
 /// The host build of the kernels, the inlined source for NVRTC, and the fatbin when nvcc

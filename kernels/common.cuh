@@ -9,6 +9,13 @@
 #define PIXMIX_HD inline
 #endif
 
+// Constant tables: device memory in the kernels, plain arrays on the host.
+#if defined(__CUDA_ARCH__)
+#define PIXMIX_TABLE __device__ const
+#else
+#define PIXMIX_TABLE static const
+#endif
+
 typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;

@@ -3,7 +3,7 @@
 // stream (seed, w); histogram sums are integers, so their order does not matter.
 #pragma once
 #include "common.cuh"
-#include "mixing.cuh"
+#include "flame_log.cuh"
 
 #define PIXMIX_FLAME_MAX_XFORMS 24
 #define PIXMIX_FLAME_MAX_VARS 4
@@ -88,13 +88,13 @@ PIXMIX_HD double flame_atan2(double y, double x) {
 }
 
 PIXMIX_HD double flame_exp(double x) {
-    double y = (x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x)) * PIXMIX_LOG2_E;
-    double n = (y + PIXMIX_ROUNDER) - PIXMIX_ROUNDER;
-    double g = (y - n) * PIXMIX_LN2;
+    double y = (x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x)) * PIXMIX_F64_LOG2_E;
+    double n = (y + PIXMIX_F64_ROUNDER) - PIXMIX_F64_ROUNDER;
+    double g = (y - n) * PIXMIX_F64_LN2;
     double g2 = g * g;
     double g4 = g2 * g2;
     double p = ((1.0 + g) + g2 * (0.5 + g * (1.0 / 6.0))) + g4 * ((1.0 / 24.0 + g * (1.0 / 120.0)) + g2 * (1.0 / 720.0 + g * (1.0 / 5040.0)));
-    return p * double_of(bits_of(n + (PIXMIX_TWO52 + 1023.0)) << 52);
+    return p * double_of(bits_of(n + (PIXMIX_F64_TWO52 + 1023.0)) << 52);
 }
 
 PIXMIX_HD double flame_sqrt(double x) {

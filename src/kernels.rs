@@ -50,13 +50,13 @@ pub fn host_pow(x: f32, e: f32) -> f32 {
     unsafe { pixmix_host_pow(x, e) }
 }
 
-/// The kernels' `pixmix_log2` (the power's logarithm, in double), compiled for the host.
+/// The kernels' `pixmix_log2` (the flames' tone mapping, in double), compiled for the host.
 pub fn host_log2(x: f64) -> f64 {
     // SAFETY: a pure function of a double.
     unsafe { pixmix_host_log2(x) }
 }
 
-/// The kernels' `pixmix_exp2` (the power's exponential, in double), compiled for the host.
+/// The kernels' `pixmix_exp2` (the flames' tone mapping, in double), compiled for the host.
 pub fn host_exp2(y: f64) -> f64 {
     // SAFETY: a pure function of a double.
     unsafe { pixmix_host_exp2(y) }

@@ -8,6 +8,7 @@ mod fastmath;
 mod filter;
 mod genome;
 mod lockstep;
+mod log_exp;
 mod render;
 mod variation;
 

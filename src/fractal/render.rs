@@ -299,7 +299,7 @@ fn tone_map(h: &Histogram, gamma: f64, size: usize) -> RgbImage {
 
 /// One output pixel from its four histogram buckets ([count, r, g, b] each).
 pub fn tone_map_pixel(quad: &[[u32; 4]; 4], n_ref: u32, gamma: f64) -> [u8; 3] {
-    use crate::mix::{exp2, log2};
+    use super::log_exp::{exp2, log2};
     let denom = log2(1.0 + n_ref as f64);
     let mut acc = [0.0f64; 3];
     for &[n, r, g, b] in quad {

@@ -11,7 +11,7 @@ mod pow;
 
 pub use pairs::PairMemo;
 pub use pow::pow;
-pub(crate) use pow::{exp2, log2};
+use pow::{pow_split, split};
 
 use crate::plan::{MIX_ADD, RoundPlan};
 
@@ -110,7 +110,7 @@ impl RoundTables {
         self.multiply_row_lanes(mixed, other)
     }
 
-    /// The same IEEE operations compiled for 4-wide double vectors (no FMA, so the
+    /// The same IEEE operations compiled for 8-wide float vectors (no FMA, so the
     /// results are identical to the portable code's).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
@@ -118,32 +118,33 @@ impl RoundTables {
         self.multiply_row_lanes(mixed, other)
     }
 
-    /// The same IEEE operations for 8-wide double vectors.
+    /// The same IEEE operations for 16-wide float vectors.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     fn multiply_row_avx512(&self, mixed: &mut [f32], other: &[u8]) {
         self.multiply_row_lanes(mixed, other)
     }
 
-    /// Eight independent values at a time, so the compiler can vectorise the powers and
+    /// Sixteen independent values at a time, so the compiler can vectorise the powers and
     /// overlap their long dependency chains.
     #[inline(always)]
     fn multiply_row_lanes(&self, mixed: &mut [f32], other: &[u8]) {
-        const L: usize = 8;
+        const L: usize = 16;
         let a = self.a;
+        let (a_hi, a_lo) = split(a);
         let mut xs = mixed.chunks_exact_mut(L);
         let mut vs = other.chunks_exact(L);
         for (x, v) in (&mut xs).zip(&mut vs) {
             let mut p = [0f32; L];
             for i in 0..L {
-                p[i] = pow(x[i] * 2.0, a);
+                p[i] = pow_split(x[i] * 2.0, a, a_hi, a_lo);
             }
             for i in 0..L {
                 x[i] = clip01(p[i] * self.other[v[i] as usize] / 2.0);
             }
         }
         for (x, &v) in xs.into_remainder().iter_mut().zip(vs.remainder()) {
-            *x = clip01(pow(*x * 2.0, a) * self.other[v as usize] / 2.0);
+            *x = clip01(pow_split(*x * 2.0, a, a_hi, a_lo) * self.other[v as usize] / 2.0);
         }
     }
 
@@ -179,14 +180,26 @@ impl RoundTables {
     }
 }
 
-/// `pow(x[v], e)` for the 256 bases of a byte table, eight at a time like the row loops
+/// `pow(x[v], e)` for the 256 bases of a byte table, sixteen at a time like the row loops
 /// (one at a time, each power is a chain of some hundred dependent cycles).
 fn pow_table(x: &[f32; 256], e: f32) -> [f32; 256] {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU supports AVX-512F, checked just above.
+        return unsafe { pow_table_avx512(x, e) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
         return unsafe { pow_table_avx2(x, e) };
     }
+    pow_table_lanes(x, e)
+}
+
+/// [`pow_table`] compiled for AVX-512 (no FMA: the portable code's operations).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn pow_table_avx512(x: &[f32; 256], e: f32) -> [f32; 256] {
     pow_table_lanes(x, e)
 }
 
@@ -199,10 +212,11 @@ fn pow_table_avx2(x: &[f32; 256], e: f32) -> [f32; 256] {
 
 #[inline(always)]
 fn pow_table_lanes(x: &[f32; 256], e: f32) -> [f32; 256] {
+    let (e_hi, e_lo) = split(e);
     let mut out = [0f32; 256];
-    for (o, v) in out.chunks_exact_mut(8).zip(x.chunks_exact(8)) {
-        for i in 0..8 {
-            o[i] = pow(v[i], e);
+    for (o, v) in out.chunks_exact_mut(16).zip(x.chunks_exact(16)) {
+        for i in 0..16 {
+            o[i] = pow_split(v[i], e, e_hi, e_lo);
         }
     }
     out
