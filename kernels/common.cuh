@@ -64,4 +64,15 @@ PIXMIX_HD float float_of(u32 b) {
 #endif
 }
 
+// a * b + c with one rounding: exact where the result is representable, and the same
+// IEEE operation everywhere (the kernels are built with --fmad=false, so no other
+// multiply-add is fused).
+PIXMIX_HD float pixmix_fma(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+    return __fmaf_rn(a, b, c);
+#else
+    return __builtin_fmaf(a, b, c);
+#endif
+}
+
 PIXMIX_HD i32 clamp_i32(i32 v, i32 lo, i32 hi) { return v < lo ? lo : (v > hi ? hi : v); }

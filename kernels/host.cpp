@@ -27,8 +27,20 @@ void pixmix_host_run(const KernelArgs* a) {
         for (int c = 0; c < 3; c++) scans[c] = pixmix_scan_channel(hist + c * 256, prefix + c * 256);
         for (i32 i = 0; i < 256; i++) pixmix_table_entry(args, n, scans, prefix, i);
         pixmix_table_mean(args, n, luma_sum);
+        const SamplePlan& s = args.samples[n];
+        for (u32 r = 0; r < s.round_count; r++)
+            for (i32 i = 0; i < 256; i++) pixmix_round_table_entry(args, s.first_round + r, r == 0u, i);
         for (i32 y = 0; y < size; y++)
-            for (i32 x = 0; x < size; x++) pixmix_pixel(args, n, x, y);
+            for (i32 x = 0; x < size; x++) {
+                u8 base[3];
+                float mixed[3];
+                pixmix_pixel_base(args, n, x, y, base, mixed);
+                for (u32 r = 0; r < s.round_count; r++) {
+                    const float* t = args.round_tables + (u64)(s.first_round + r) * PIXMIX_ROUND_TABLE;
+                    pixmix_pixel_round(args, n, r, t, t + 256, x, y, base, mixed);
+                }
+                pixmix_pixel_store(args, n, x, y, mixed);
+            }
     }
 }
 
@@ -80,6 +92,7 @@ void pixmix_host_layout(u64* out) {
         sizeof(ImageMeta), __builtin_offsetof(ImageMeta, width), __builtin_offsetof(ImageMeta, vertical_first),
         sizeof(PictureMeta), __builtin_offsetof(PictureMeta, width),
         sizeof(KernelArgs), __builtin_offsetof(KernelArgs, out), __builtin_offsetof(KernelArgs, n),
+        __builtin_offsetof(KernelArgs, round_tables),
         __builtin_offsetof(KernelArgs, mean), __builtin_offsetof(KernelArgs, std),
         sizeof(FlameXform), __builtin_offsetof(FlameXform, var_id), sizeof(FlameGenome),
         __builtin_offsetof(FlameGenome, palette), __builtin_offsetof(FlameGenome, n), sizeof(FlameArgs),

@@ -43,13 +43,43 @@ extern "C" __global__ void pixmix_stats_kernel(KernelArgs args) {
     __syncthreads();
     for (u32 i = threadIdx.x; i < 256; i += blockDim.x) pixmix_table_entry(args, n, scans, prefix, (i32)i);
     if (threadIdx.x == 0) pixmix_table_mean(args, n, luma_sum);
+    // The powers of the byte-valued operands, once per sample rather than per pixel.
+    const SamplePlan& s = args.samples[n];
+    for (u32 r = 0; r < s.round_count; r++)
+        for (u32 i = threadIdx.x; i < 256; i += blockDim.x)
+            pixmix_round_table_entry(args, s.first_round + r, r == 0u, (i32)i);
 }
 
-// grid: (ceil(size * size / block), n)
+// grid: (ceil(size * size / block), n). A block's pixels belong to one sample, so they
+// share its rounds: each multiplicative round's tables are staged in shared memory.
 extern "C" __global__ void pixmix_pixel_kernel(KernelArgs args) {
+    __shared__ float other[256];
+    __shared__ float first[256];
+    u32 n = blockIdx.y;
     u32 p = blockIdx.x * blockDim.x + threadIdx.x;
-    if (p >= args.size * args.size) return;
-    pixmix_pixel(args, blockIdx.y, (i32)(p % args.size), (i32)(p / args.size));
+    // Threads past the image still take part in the barriers.
+    bool active = p < args.size * args.size;
+    i32 x = (i32)(p % args.size), y = (i32)(p / args.size);
+    u8 base[3];
+    float mixed[3];
+    if (active) pixmix_pixel_base(args, n, x, y, base, mixed);
+    const SamplePlan& s = args.samples[n];
+    for (u32 r = 0; r < s.round_count; r++) {
+        if (args.rounds[s.first_round + r].mix != 0u) {
+            const float* t = args.round_tables + (u64)(s.first_round + r) * PIXMIX_ROUND_TABLE;
+            __syncthreads();  // the previous round's readers are done
+            for (u32 i = threadIdx.x; i < (r == 0u ? 512u : 256u); i += blockDim.x) {
+                if (i < 256u) {
+                    other[i] = t[i];
+                } else {
+                    first[i - 256u] = t[i];
+                }
+            }
+            __syncthreads();
+        }
+        if (active) pixmix_pixel_round(args, n, r, other, first, x, y, base, mixed);
+    }
+    if (active) pixmix_pixel_store(args, n, x, y, mixed);
 }
 
 // grid: (ceil(walkers / block), images). One thread a walker; integer atomics, so the

@@ -118,7 +118,13 @@ struct KernelArgs {
     // Resize filters, computed once per sample on the host: for each pass, taps, then per
     // output index {first input index, length, taps fixed-point weights}.
     const i32* coeffs;
+    // Per round (the global round index): the other picture's powers `max(2y, 1e-37) ^ b`
+    // for each byte y, then (a sample's first round) the base's `(2x) ^ a`: 2 x 256 floats,
+    // written by the statistics kernel for multiplicative rounds only.
+    float* round_tables;
 };
+
+#define PIXMIX_ROUND_TABLE 512
 
 #if !defined(__CUDACC_RTC__) && defined(__cplusplus) && __cplusplus >= 201103L
 static_assert(sizeof(OpPlan) == 16, "OpPlan layout");
@@ -127,5 +133,5 @@ static_assert(sizeof(SamplePlan) == 64, "SamplePlan layout");
 static_assert(sizeof(OpDesc) == 64, "OpDesc layout");
 static_assert(sizeof(ImageMeta) == 48, "ImageMeta layout");
 static_assert(sizeof(PictureMeta) == 16, "PictureMeta layout");
-static_assert(sizeof(KernelArgs) == 136, "KernelArgs layout");
+static_assert(sizeof(KernelArgs) == 144, "KernelArgs layout");
 #endif

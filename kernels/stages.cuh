@@ -3,6 +3,7 @@
 //   1. train_pass1: first resize pass of a resized crop into the sample's intermediate;
 //   2. train_pass2: the original (second resize pass + flip, or flip + padded crop);
 //   3. statistics: channel histograms and luma sum -> autocontrast/equalize tables, mean;
+//   3b. round tables: powers of the byte-valued operands of multiplicative rounds;
 //   4. pixel: base operator, mixing rounds, normalization, output conversion.
 #pragma once
 #include "common.cuh"
@@ -81,19 +82,45 @@ PIXMIX_HD void pixmix_table_mean(const KernelArgs& args, u32 n, u64 luma_sum) {
         pixmix_mean_luma(luma_sum, (u64)args.size * args.size);
 }
 
-// Output pixel (x, y) of sample n, all three channels.
-PIXMIX_HD void pixmix_pixel(const KernelArgs& args, u32 n, i32 x, i32 y) {
-    const SamplePlan& s = args.samples[n];
+// Entry i (0..255) of the power tables of round `index` (global), for its sample's first
+// round or a later one; additive rounds need none.
+PIXMIX_HD void pixmix_round_table_entry(const KernelArgs& args, u32 index, bool first, i32 i) {
+    const RoundPlan& round = args.rounds[index];
+    if (round.mix == 0u) return;
+    float* t = args.round_tables + (u64)index * PIXMIX_ROUND_TABLE;
+    float y2 = pixmix_tensorize((u8)i) * 2.0f;
+    t[i] = pixmix_pow(y2 > 1e-37f ? y2 : 1e-37f, round.b);
+    if (first) t[256 + i] = pixmix_pow(y2, round.a);
+}
+
+// Output pixel (x, y) of sample n in three steps, so the kernel can stage each round's
+// tables in shared memory between them. First the base operator: `base` keeps its bytes
+// (the first round's table index), `mixed` their tensor values.
+PIXMIX_HD void pixmix_pixel_base(const KernelArgs& args, u32 n, i32 x, i32 y, u8* base, float* mixed) {
+    pixmix_op_pixel(args, args.descs[n], n, x, y, base);
+    for (int c = 0; c < 3; c++) mixed[c] = pixmix_tensorize(base[c]);
+}
+
+// Round r of sample n at (x, y), with the round's tables `other` and (r = 0) `first`.
+PIXMIX_HD void pixmix_pixel_round(const KernelArgs& args, u32 n, u32 r, const float* other, const float* first,
+                                  i32 x, i32 y, const u8* base, float* mixed) {
+    u32 index = args.samples[n].first_round + r;
+    const RoundPlan& round = args.rounds[index];
     u8 bytes[3];
-    pixmix_op_pixel(args, args.descs[n], n, x, y, bytes);
-    float mixed[3];
-    for (int c = 0; c < 3; c++) mixed[c] = pixmix_tensorize(bytes[c]);
-    for (u32 r = 0; r < s.round_count; r++) {
-        u32 index = s.first_round + r;
-        const RoundPlan& round = args.rounds[index];
-        pixmix_op_pixel(args, args.descs[args.n + index], n, x, y, bytes);
-        for (int c = 0; c < 3; c++) mixed[c] = pixmix_mix(mixed[c], bytes[c], round.a, round.b, round.mix);
+    pixmix_op_pixel(args, args.descs[args.n + index], n, x, y, bytes);
+    if (round.mix == 0u) {
+        for (int c = 0; c < 3; c++) mixed[c] = pixmix_mix_add(mixed[c], bytes[c], round.a, round.b);
+        return;
     }
+    for (int c = 0; c < 3; c++) {
+        // A first round's running value is still a byte: its power is in the table.
+        float power = r == 0u ? first[base[c]] : pixmix_pow(mixed[c] * 2.0f, round.a);
+        mixed[c] = pixmix_mix_multiply(power, other[bytes[c]]);
+    }
+}
+
+// Normalizes and stores the three channels of output pixel (x, y) of sample n.
+PIXMIX_HD void pixmix_pixel_store(const KernelArgs& args, u32 n, i32 x, i32 y, const float* mixed) {
     u64 plane = (u64)args.size * args.size;
     u64 at = (u64)n * 3 * plane + (u64)y * args.size + x;
     for (int c = 0; c < 3; c++) {

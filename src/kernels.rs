@@ -9,7 +9,9 @@ use crate::fractal::device::{FlameArgs, FlameGenome, SCRATCH_PER_IMAGE, points};
 use crate::image::RgbImage;
 use crate::mixing_set::MixingSet;
 use crate::plan::BatchPlan;
-use crate::staging::{KernelArgs, TABLE_STRIDE, dtype_code, picture_meta, stage};
+use crate::staging::{
+    KernelArgs, ROUND_TABLE_FLOATS, TABLE_STRIDE, dtype_code, picture_meta, stage,
+};
 use crate::tensor::{Dtype, Tensor, TensorData};
 
 /// The kernel source with its headers inlined (compiled by NVRTC when no fatbin was built).
@@ -75,9 +77,9 @@ pub fn host_bf16(v: f32) -> u16 {
 }
 
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.
-pub fn host_layout() -> [u64; 29] {
-    let mut out = [0u64; 29];
-    // SAFETY: the function writes exactly 29 values.
+pub fn host_layout() -> [u64; 30] {
+    let mut out = [0u64; 30];
+    // SAFETY: the function writes exactly 30 values.
     unsafe { pixmix_host_layout(out.as_mut_ptr()) };
     out
 }
@@ -119,6 +121,7 @@ impl HostKernelExecutor {
         let mut temp = vec![0u8; staged.temp_bytes.max(1)];
         let mut orig = vec![0u8; plan.len() * c.size * c.size * 3];
         let mut tables = vec![0u8; plan.len() * TABLE_STRIDE];
+        let mut round_tables = vec![0f32; plan.rounds.len() * ROUND_TABLE_FLOATS];
         let mut out = Tensor::zeros([plan.len(), 3, c.size, c.size], dtype);
         let out_ptr = match &mut out.data {
             TensorData::F32(v) => v.as_mut_ptr() as u64,
@@ -144,6 +147,7 @@ impl HostKernelExecutor {
             mean: c.mean,
             std: c.std,
             coeffs: staged.coeffs.as_ptr() as u64,
+            round_tables: round_tables.as_mut_ptr() as u64,
         };
         // SAFETY: every pointer addresses a live buffer of the size the stages index
         // (checked plan, staged offsets), and nothing else touches them during the call.

@@ -189,7 +189,13 @@ pub struct KernelArgs {
     pub std: [f32; 3],
     /// The resize filters of the samples that need them (`i32`s, see `ImageMeta::coeffs`).
     pub coeffs: u64,
+    /// Per round, [`ROUND_TABLE_FLOATS`] floats of powers, written by the statistics
+    /// kernel: `max(2y, 1e-37) ^ b` for each byte y, then a first round's `(2x) ^ a`.
+    pub round_tables: u64,
 }
+
+/// Floats per round in [`KernelArgs::round_tables`] (the kernels' `PIXMIX_ROUND_TABLE`).
+pub const ROUND_TABLE_FLOATS: usize = 512;
 
 /// The kernels' code for a dtype.
 pub fn dtype_code(dtype: Dtype) -> u32 {

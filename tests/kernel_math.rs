@@ -36,6 +36,7 @@ fn struct_layouts_agree_with_the_cuda_header() {
         size_of::<KernelArgs>(),
         offset_of!(KernelArgs, out),
         offset_of!(KernelArgs, n),
+        offset_of!(KernelArgs, round_tables),
         offset_of!(KernelArgs, mean),
         offset_of!(KernelArgs, std),
         size_of::<FlameXform>(),

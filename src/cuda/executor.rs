@@ -13,7 +13,9 @@ use crate::error::{Error, Result};
 use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mixing_set::MixingSet;
 use crate::plan::BatchPlan;
-use crate::staging::{KernelArgs, TABLE_STRIDE, dtype_code, picture_meta, stage};
+use crate::staging::{
+    KernelArgs, ROUND_TABLE_FLOATS, TABLE_STRIDE, dtype_code, picture_meta, stage,
+};
 use crate::tensor::{Dtype, Tensor, TensorData};
 
 // SAFETY: KernelArgs is #[repr(C)] plain old data, laid out as kernels/plan.cuh declares.
@@ -63,6 +65,7 @@ struct Slot {
     temp: Option<CudaSlice<u8>>,
     orig: Option<CudaSlice<u8>>,
     tables: Option<CudaSlice<u8>>,
+    round_tables: Option<CudaSlice<u8>>,
     out: Option<CudaSlice<u8>>,
     /// Recorded on the copy stream after the upload; the kernels wait for it.
     uploaded: CudaEvent,
@@ -183,6 +186,7 @@ impl CudaExecutor {
                     temp: None,
                     orig: None,
                     tables: None,
+                    round_tables: None,
                     out: None,
                     uploaded: event()?,
                     done: event()?,
@@ -634,6 +638,12 @@ impl CudaExecutor {
             n * TABLE_STRIDE,
             "per-sample tables",
         )?;
+        let round_tables = grow(
+            &device.stream,
+            &mut slot.round_tables,
+            plan.rounds.len() * ROUND_TABLE_FLOATS * 4,
+            "per-round power tables",
+        )?;
         let out = match target {
             Target::Own => grow(&device.stream, &mut slot.out, out_bytes, "the output")?,
             Target::Ptr(ptr, _) => ptr,
@@ -663,6 +673,7 @@ impl CudaExecutor {
             mean: c.mean,
             std: c.std,
             coeffs: inputs + offsets[4] as u64,
+            round_tables,
         };
         let grid = |elements: usize, rows: usize| LaunchConfig {
             grid_dim: (elements.div_ceil(BLOCK as usize) as u32, rows as u32, 1),

@@ -11,9 +11,12 @@ mod pow;
 
 pub use pairs::PairMemo;
 pub use pow::pow;
-use pow::{pow_split, split};
+use pow::pow_lanes;
 
 use crate::plan::{MIX_ADD, RoundPlan};
+
+/// Values per step of the vectorised power loops: one AVX-512 vector of floats.
+const LANES: usize = 16;
 
 /// `ToTensor` of one byte: `v as f32 / 255`.
 #[inline(always)]
@@ -98,53 +101,68 @@ impl RoundTables {
 
     fn multiply_row(&self, mixed: &mut [f32], other: &[u8]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX-512F and FMA, checked just above.
             return unsafe { self.multiply_row_avx512(mixed, other) };
         }
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
             return unsafe { self.multiply_row_avx2(mixed, other) };
         }
         self.multiply_row_lanes(mixed, other)
     }
 
-    /// The same IEEE operations compiled for 8-wide float vectors (no FMA, so the
-    /// results are identical to the portable code's).
+    /// The same IEEE operations compiled for 8-wide float vectors (fused multiply-adds
+    /// only where the code asks for them, so the results are the portable code's).
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn multiply_row_avx2(&self, mixed: &mut [f32], other: &[u8]) {
         self.multiply_row_lanes(mixed, other)
     }
 
     /// The same IEEE operations for 16-wide float vectors.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,fma")]
     fn multiply_row_avx512(&self, mixed: &mut [f32], other: &[u8]) {
         self.multiply_row_lanes(mixed, other)
     }
 
     /// Sixteen independent values at a time, so the compiler can vectorise the powers and
-    /// overlap their long dependency chains.
+    /// overlap their long dependency chains; a short tail is padded to sixteen (short
+    /// rows are common: the pair memo mixes eight values at a time).
     #[inline(always)]
     fn multiply_row_lanes(&self, mixed: &mut [f32], other: &[u8]) {
-        const L: usize = 16;
-        let a = self.a;
-        let (a_hi, a_lo) = split(a);
-        let mut xs = mixed.chunks_exact_mut(L);
-        let mut vs = other.chunks_exact(L);
+        let mut xs = mixed.chunks_exact_mut(LANES);
+        let mut vs = other.chunks_exact(LANES);
         for (x, v) in (&mut xs).zip(&mut vs) {
-            let mut p = [0f32; L];
-            for i in 0..L {
-                p[i] = pow_split(x[i] * 2.0, a, a_hi, a_lo);
-            }
-            for i in 0..L {
-                x[i] = clip01(p[i] * self.other[v[i] as usize] / 2.0);
-            }
+            let x: &mut [f32; LANES] = x.try_into().unwrap_or_else(|_| unreachable!());
+            let v: &[u8; LANES] = v.try_into().unwrap_or_else(|_| unreachable!());
+            self.multiply_lanes(x, v);
         }
-        for (x, &v) in xs.into_remainder().iter_mut().zip(vs.remainder()) {
-            *x = clip01(pow_split(*x * 2.0, a, a_hi, a_lo) * self.other[v as usize] / 2.0);
+        let (x, v) = (xs.into_remainder(), vs.remainder());
+        let n = x.len().min(v.len());
+        if n > 0 {
+            let (mut xp, mut vp) = ([1f32; LANES], [0u8; LANES]);
+            xp[..n].copy_from_slice(&x[..n]);
+            vp[..n].copy_from_slice(&v[..n]);
+            self.multiply_lanes(&mut xp, &vp);
+            x[..n].copy_from_slice(&xp[..n]);
+        }
+    }
+
+    #[inline(always)]
+    fn multiply_lanes(&self, x: &mut [f32; LANES], v: &[u8; LANES]) {
+        let mut doubled = [0f32; LANES];
+        for i in 0..LANES {
+            doubled[i] = x[i] * 2.0;
+        }
+        let p = pow_lanes(&doubled, self.a);
+        for i in 0..LANES {
+            x[i] = clip01(p[i] * self.other[v[i] as usize] / 2.0);
         }
     }
 
@@ -184,40 +202,39 @@ impl RoundTables {
 /// (one at a time, each power is a chain of some hundred dependent cycles).
 fn pow_table(x: &[f32; 256], e: f32) -> [f32; 256] {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU supports AVX-512F, checked just above.
+    if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma")
+    {
+        // SAFETY: the CPU supports AVX-512F and FMA, checked just above.
         return unsafe { pow_table_avx512(x, e) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU supports AVX2 and FMA, checked just above.
         return unsafe { pow_table_avx2(x, e) };
     }
     pow_table_lanes(x, e)
 }
 
-/// [`pow_table`] compiled for AVX-512 (no FMA: the portable code's operations).
+/// [`pow_table`] compiled for AVX-512 (the portable code's operations).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn pow_table_avx512(x: &[f32; 256], e: f32) -> [f32; 256] {
     pow_table_lanes(x, e)
 }
 
-/// [`pow_table`] compiled for AVX2 (no FMA: the portable code's operations).
+/// [`pow_table`] compiled for AVX2 (the portable code's operations).
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn pow_table_avx2(x: &[f32; 256], e: f32) -> [f32; 256] {
     pow_table_lanes(x, e)
 }
 
 #[inline(always)]
 fn pow_table_lanes(x: &[f32; 256], e: f32) -> [f32; 256] {
-    let (e_hi, e_lo) = split(e);
     let mut out = [0f32; 256];
-    for (o, v) in out.chunks_exact_mut(16).zip(x.chunks_exact(16)) {
-        for i in 0..16 {
-            o[i] = pow_split(v[i], e, e_hi, e_lo);
-        }
+    for (o, v) in out.chunks_exact_mut(LANES).zip(x.chunks_exact(LANES)) {
+        let v: &[f32; LANES] = v.try_into().unwrap_or_else(|_| unreachable!());
+        o.copy_from_slice(&pow_lanes(v, e));
     }
     out
 }

@@ -1,32 +1,26 @@
 //! `x ^ e` in single precision only: a logarithm and an exponential carried as pairs of
-//! floats (about 2^-40 of error where a float has 2^-24), from small tables and plain
-//! float operations. No double, no fused multiply-add, no library call: the same IEEE
-//! operations give the same bits on every machine and in the CUDA kernels, which evaluate
-//! this very sequence (kernels/mixing.cuh), and GPUs without fast double precision run it
-//! at full speed.
+//! floats (about 2^-40 of error where a float has 2^-24), from small tables, float
+//! operations and exact fused multiply-adds. No double, no library call: every operation
+//! is an IEEE operation with one correctly rounded result (a fused multiply-add too), so
+//! the bits are the same on every machine and in the CUDA kernels, which evaluate this
+//! very sequence (kernels/mixing.cuh); and GPUs without fast double precision run it at
+//! full speed.
 //!
 //! Accuracy against a correctly rounded power on 10 million operands of the mix's domain:
 //! `cargo run --release --example pow_accuracy` (figures in docs/gpu-results.md).
 
 /// The tables of kernels/pow_tables.cuh as float bit patterns, read by build.rs:
-/// `POW_LOG` holds (1/c, hi, lo) for each of 128 mantissa intervals, `POW_EXP` (hi, lo)
+/// `POW_LOG` holds (1/c, hi, lo) for each of 256 mantissa intervals, `POW_EXP` (hi, lo)
 /// of 2^(r/64).
 mod tables {
     include!(concat!(env!("OUT_DIR"), "/pow_tables.rs"));
 }
 
-/// Splits `1 + 2^12` times a float into its upper and lower 12 significant bits.
-const SPLITTER: f32 = 4097.0;
-/// log2(e) as a float, its upper 12 bits, the rest of them, and the float nearest the
-/// remainder.
+/// log2(e) as a float and the float nearest the remainder.
 const LOG2E: f32 = std::f32::consts::LOG2_E;
-const LOG2E_HI: f32 = f32::from_bits(0x3fb8_a000);
-const LOG2E_MID: f32 = LOG2E - LOG2E_HI;
 const LOG2E_LO: f32 = f32::from_bits(0x32a5_7060);
-/// ln 2, split the same way.
+/// ln 2 as a float and the float nearest the remainder.
 const LN2: f32 = std::f32::consts::LN_2;
-const LN2_HI: f32 = f32::from_bits(0x3f31_7000);
-const LN2_MID: f32 = LN2 - LN2_HI;
 const LN2_LO: f32 = f32::from_bits(0xb102_e308);
 /// 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to an integer.
 const ROUNDER: f32 = 12_582_912.0;
@@ -47,7 +41,7 @@ fn two_sum(a: f32, b: f32) -> Pair {
     Pair { hi: s, lo: err }
 }
 
-/// `a + b` exactly when `|a| >= |b|` (Dekker's fast two-sum).
+/// `a + b` exactly when `a`'s exponent is at least `b`'s, or `a` is 0 (fast two-sum).
 #[inline(always)]
 fn fast_two_sum(a: f32, b: f32) -> Pair {
     let s = a + b;
@@ -57,28 +51,19 @@ fn fast_two_sum(a: f32, b: f32) -> Pair {
     }
 }
 
-/// A float's upper and lower 12 significant bits (Veltkamp's split), whose products are
-/// exact.
+/// `a * b + c` with one rounding. Exact where the result is representable; on x86 a
+/// single instruction where the caller enables the `fma` target feature, else the C
+/// library's (equally correctly rounded) `fmaf`.
 #[inline(always)]
-pub(crate) fn split(a: f32) -> (f32, f32) {
-    let c = SPLITTER * a;
-    let hi = c - (c - a);
-    (hi, a - hi)
+fn fma(a: f32, b: f32, c: f32) -> f32 {
+    a.mul_add(b, c)
 }
 
-/// `a * b` exactly, given `b` already split (Dekker's product, no fused multiply-add).
-#[inline(always)]
-fn two_product(a: f32, b_hi: f32, b_lo: f32) -> Pair {
-    let p = a * (b_hi + b_lo);
-    let (a_hi, a_lo) = split(a);
-    let err = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo;
-    Pair { hi: p, lo: err }
-}
-
-/// log2 of a positive finite float as a pair. With `m` the mantissa of interval `i`,
-/// `m = m_hi + m_lo` (upper and lower 12 bits) makes `r = m * (1/c) - 1` exact as a pair;
-/// then `log2 x = k + (-log2(1/c)) + log2(1 + r)`, the last a series to `r^5`
-/// (`|r| < 2^-7.9`) whose leading term is an exact product.
+/// log2 of a positive finite float as a pair (hi, lo), lo below 2^-14. With `m` the
+/// mantissa and `c` the centre of its interval, `r = m (1/c) - 1` is exact in one fused
+/// multiply-add (`1/c` has 9 bits, so `r` is a multiple of 2^-32 below 2^-8); then
+/// `log2 x = k - log2(1/c) + log2(1 + r)`, the last a series to `r^4` whose leading term
+/// is carried exactly.
 #[inline(always)]
 fn log2(x: f32) -> Pair {
     // Subnormals are scaled into the normal range (exactly) first.
@@ -86,37 +71,42 @@ fn log2(x: f32) -> Pair {
     let x = if tiny { x * 16_777_216.0 } else { x };
     let bits = x.to_bits();
     let k = ((bits >> 23) as i32 - 127 - if tiny { 24 } else { 0 }) as f32;
-    let i = ((bits >> 16) & 0x7f) as usize;
+    let i = ((bits >> 15) & 0xff) as usize;
     let invc = f32::from_bits(tables::POW_LOG[3 * i]);
     let t_hi = f32::from_bits(tables::POW_LOG[3 * i + 1]);
     let t_lo = f32::from_bits(tables::POW_LOG[3 * i + 2]);
-    let m_hi = f32::from_bits((bits & 0x007f_f000) | 0x3f80_0000);
-    let m_lo = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000) - m_hi;
-    // m_hi * invc lies within 2^-7 of 1, so the subtraction is exact (Sterbenz).
-    let r = two_sum(m_hi * invc - 1.0, m_lo * invc);
-    let (rh, rl) = (r.hi, r.lo);
-    // log2(1 + r) = log2(e) (r - r^2/2 + r^3/3 - r^4/4 + r^5/5); the r^2 and higher terms
-    // need rh only, the part of r^2 with rl is the (1 - rh) factor of rl.
-    let lead = two_product(rh, LOG2E_HI, LOG2E_MID);
-    let poly = (rh * rh)
-        * ((-0.5 * LOG2E) + rh * ((LOG2E / 3.0) + rh * ((-0.25 * LOG2E) + rh * (LOG2E / 5.0))));
-    let small = t_lo + (lead.lo + (rh * LOG2E_LO + ((rl * (1.0 - rh)) * LOG2E + poly)));
-    // k + t_hi is exact: t_hi has 15 fractional bits and |k| < 2^8. The pair is left
-    // unnormalised: its low part (below 2^-14) is only ever multiplied by the exponent.
-    let s = two_sum(k + t_hi, lead.hi);
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    let r = fma(m, invc, -1.0);
+    // log2(1 + r) = log2(e) (r - r^2/2 + r^3/3 - r^4/4), the next term below 2^-43.
+    let lead = r * LOG2E;
+    let lead_lo = fma(r, LOG2E_LO, fma(r, LOG2E, -lead));
+    let q = fma(fma(-0.25 * LOG2E, r, LOG2E / 3.0), r, -0.5 * LOG2E);
+    let small = t_lo + fma(r * r, q, lead_lo);
+    // k + t_hi is exact (t_hi has 15 fractional bits, |k| < 2^8) and its exponent is at
+    // least lead's, or it is 0: tests::fast_two_sum_holds_in_log2 checks every mantissa.
+    let s = fast_two_sum(k + t_hi, lead);
     Pair {
         hi: s.hi,
         lo: s.lo + small,
     }
 }
 
-/// `2^y` for a pair `y`, rounded once to a float: `y = q + r/64 + f` with `|f| <= 1/128`,
+/// `2^y` for a pair `y`, rounded to a float, and whether the result may be subnormal,
+/// where [`exp2_subnormal`] must replace it: `y = q + r/64 + f` with `|f| <= 2^-7`,
 /// `2^(r/64)` from the table as a pair, `2^f = e^g` a series to `g^4` (`|g| < 2^-7.5`),
-/// the product of the two formed as a pair and rounded, then scaled by `2^q` in two steps
-/// (the first exact); a subnormal result is rounded once from the pair.
+/// their product formed as a pair, rounded, then scaled by `2^q` in two exact steps.
 #[inline(always)]
-fn exp2(y: Pair) -> f32 {
-    // Beyond +-250 every float result has over- or underflowed.
+fn exp2(y: Pair) -> (f32, bool) {
+    let (m, q) = exp2_mantissa(y);
+    let (scale1, scale2, _) = scales(q);
+    ((m.hi + m.lo) * scale1 * scale2, q < -125)
+}
+
+/// The mantissa of `2^y` as an unnormalised pair (hi in [0.99, 2], lo below 2^-13) and
+/// the power of two `q` it is scaled by.
+#[inline(always)]
+fn exp2_mantissa(y: Pair) -> (Pair, i32) {
+    // Beyond +-250 every float result has over- or underflowed (NaN goes through).
     let clamped = !(y.hi >= -250.0 && y.hi <= 250.0);
     let yh = if clamped {
         y.hi.clamp(-250.0, 250.0)
@@ -130,66 +120,126 @@ fn exp2(y: Pair) -> f32 {
     // t and its nearest integer are close enough for the difference to be exact.
     let f = two_sum((t - (rounded - ROUNDER)) * (1.0 / 64.0), yl);
     let (q, r) = (j >> 6, (j & 63) as usize);
-    let g_lead = two_product(f.hi, LN2_HI, LN2_MID);
-    let gh = g_lead.hi;
-    let gl = g_lead.lo + (f.hi * LN2_LO + f.lo * LN2);
+    let gh = f.hi * LN2;
+    let gl = fma(f.hi, LN2_LO, fma(f.lo, LN2, fma(f.hi, LN2, -gh)));
     // e^g - 1 - g: the terms of g^2 and higher need gh only, save g^2's cross term.
-    let poly = (gh * gh) * (0.5 + gh * ((1.0 / 6.0) + gh * (1.0 / 24.0))) + gh * gl;
+    let poly = fma(
+        gh * gh,
+        fma(fma(1.0 / 24.0, gh, 1.0 / 6.0), gh, 0.5),
+        gh * gl,
+    );
     let e_hi = f32::from_bits(tables::POW_EXP[2 * r]);
     let e_lo = f32::from_bits(tables::POW_EXP[2 * r + 1]);
-    // (e_hi + e_lo) (1 + gh + gl + poly), to a pair whose sum is the mantissa.
-    let (eh, el) = split(e_hi);
-    let p = two_product(gh, eh, el);
-    let s = fast_two_sum(e_hi, p.hi);
-    let small = s.lo + (p.lo + (e_hi * (gl + poly) + e_lo * (1.0 + gh)));
+    // (e_hi + e_lo) (1 + gh + gl + poly) as a pair.
+    let p = e_hi * gh;
+    let s = fast_two_sum(e_hi, p);
+    let small = s.lo + (fma(e_hi, gh, -p) + fma(e_hi, gl + poly, fma(e_lo, gh, e_lo)));
+    (
+        Pair {
+            hi: s.hi,
+            lo: small,
+        },
+        q,
+    )
+}
+
+/// `2^q1`, `2^q2` with `q1 + q2 = q`, each a normal float for `|q| <= 250`, and the
+/// float `2^(-150 - q)` (half a subnormal step before scaling; only for `q < -125`).
+#[inline(always)]
+fn scales(q: i32) -> (f32, f32, f32) {
     let q1 = q >> 1;
     let q2 = q - q1;
-    let scale1 = f32::from_bits(((q1 + 127) as u32) << 23);
-    let scale2 = f32::from_bits(((q2 + 127) as u32) << 23);
-    let m = fast_two_sum(s.hi, small);
-    // A subnormal result must round once from the whole pair: m.hi rounded alone, moved
-    // by one step where the rest of the pair passes half a step.
+    let exp = |e: i32| f32::from_bits(((e + 127) as u32) << 23);
+    (exp(q1), exp(q2), exp((-150 - q).clamp(-126, 127)))
+}
+
+/// [`exp2`] where the result may be subnormal: rounded once from the whole pair (the
+/// mantissa's hi rounded alone, then moved one step where the rest passes half a step).
+#[cold]
+#[inline(never)]
+fn exp2_subnormal(y: Pair) -> f32 {
+    let (m, q) = exp2_mantissa(y);
+    let m = fast_two_sum(m.hi, m.lo);
+    let (scale1, scale2, half) = scales(q);
     let scaled = m.hi * scale1 * scale2;
-    let unscale1 = f32::from_bits(((127 - q1) as u32) << 23);
-    let unscale2 = f32::from_bits(((127 - q2) as u32) << 23);
+    // Back to the mantissa's scale (exact: a multiple of the subnormal step, times 2^-q).
+    let (unscale1, unscale2, _) = scales(-q);
     let rest = (m.hi - scaled * unscale2 * unscale1) + m.lo;
-    let half = f32::from_bits(((-23 - q).max(1) as u32) << 23);
-    let step = if rest > half {
-        f32::from_bits(1)
+    let step = f32::from_bits(1);
+    if rest > half {
+        scaled + step
     } else if rest < -half {
-        -f32::from_bits(1)
+        scaled - step
     } else {
-        0.0
-    };
-    // With |f| up to 2^-7, 2^f may be below 1: q = -126 can be subnormal too.
-    if q < -125 { scaled + step } else { scaled }
+        scaled
+    }
 }
 
 /// `x ^ e` for the multiplicative mix, rounded to float: `2 ^ (e * log2 x)` with the
-/// logarithm and the product carried as pairs of floats. Correctly rounded in all but a
-/// small share of cases (errors below 0.51 ulp; see the module comment). `x ^ 0 = 1`,
-/// `0 ^ e` is 0, 1 or infinity by the sign of `e`, `inf ^ e` infinity, 1 or 0, and NaN
-/// for a negative or NaN `x` or a NaN `e`.
+/// logarithm and the product carried as pairs of floats. Within 0.5 + 3e-5 ulp of the
+/// true value, correctly rounded in about 99.9996% of cases (see the module comment).
+/// `0 ^ e` is 0, 1 or infinity by the sign of `e`, `inf ^ e` infinity, 1 or 0, and NaN for
+/// a negative or NaN `x` or a NaN `e`.
 #[inline(always)]
 pub fn pow(x: f32, e: f32) -> f32 {
-    let (e_hi, e_lo) = split(e);
-    pow_split(x, e, e_hi, e_lo)
+    match pow_lane(x, e) {
+        (r, false) => r,
+        (_, true) => pow_subnormal(x, e),
+    }
 }
 
-/// [`pow`] with the exponent already split (a round's rows share one exponent).
+/// [`pow`] for the lanes of a vector loop: the power, unless the flag says the result may
+/// be subnormal and [`pow_subnormal`] must give it (rare: results below 2^-125).
 #[inline(always)]
-pub(crate) fn pow_split(x: f32, e: f32, e_hi: f32, e_lo: f32) -> f32 {
-    // Inputs off the logarithm's domain are replaced by 1 and their results selected
-    // below, so the arithmetic never sees them (and every lane of a vector runs the same).
+pub(crate) fn pow_lane(x: f32, e: f32) -> (f32, bool) {
+    let (r, subnormal) = exp2(exponent(x, e));
+    (edges(x, e, r), subnormal)
+}
+
+/// [`pow`] where [`pow_lane`] flagged a possibly subnormal result: rounded once.
+#[cold]
+#[inline(never)]
+pub(crate) fn pow_subnormal(x: f32, e: f32) -> f32 {
+    edges(x, e, exp2_subnormal(exponent(x, e)))
+}
+
+/// [`pow`] of `L` bases with one exponent, written for the vectoriser: all lanes through
+/// [`pow_lane`], then, in the rare case that one may be subnormal, all through [`pow`].
+#[inline(always)]
+pub(crate) fn pow_lanes<const L: usize>(x: &[f32; L], e: f32) -> [f32; L] {
+    let mut out = [0f32; L];
+    let mut subnormal = false;
+    for i in 0..L {
+        let (r, s) = pow_lane(x[i], e);
+        out[i] = r;
+        subnormal |= s;
+    }
+    if subnormal {
+        for i in 0..L {
+            out[i] = pow(x[i], e);
+        }
+    }
+    out
+}
+
+/// `e * log2 x` as a pair; inputs off the logarithm's domain (0, infinity, NaN, negative)
+/// are replaced by 1, their results selected by [`edges`], so every lane runs the same.
+#[inline(always)]
+fn exponent(x: f32, e: f32) -> Pair {
     let normal = x > 0.0 && x < f32::INFINITY;
     let l = log2(if normal { x } else { 1.0 });
-    let p = two_product(l.hi, e_hi, e_lo);
-    let r = exp2(Pair {
-        hi: p.hi,
-        lo: p.lo + e * l.lo,
-    });
+    let hi = l.hi * e;
+    Pair {
+        hi,
+        lo: fma(e, l.lo, fma(l.hi, e, -hi)),
+    }
+}
+
+/// The results at zero, infinity and NaN, selected over the arithmetic's `r`.
+#[inline(always)]
+fn edges(x: f32, e: f32, r: f32) -> f32 {
     // Selects rather than branches keep the row loops vectorisable.
-    let edge = if e > 0.0 {
+    let zero = if e > 0.0 {
         0.0
     } else if e == 0.0 {
         1.0
@@ -197,9 +247,9 @@ pub(crate) fn pow_split(x: f32, e: f32, e_hi: f32, e_lo: f32) -> f32 {
         f32::INFINITY
     };
     let r = if x == 0.0 {
-        edge
+        zero
     } else if x == f32::INFINITY {
-        1.0 / edge
+        1.0 / zero
     } else {
         r
     };
@@ -215,28 +265,48 @@ mod tests {
     use super::*;
     use crate::test_rng::xorshift64;
 
-    /// The split constants are what their names say.
+    /// The low parts of the constants are the remainders of their floats.
     #[test]
-    fn constants_are_splits() {
-        for (hi, mid, lo, exact) in [
-            (LOG2E_HI, LOG2E_MID, LOG2E_LO, std::f64::consts::LOG2_E),
-            (LN2_HI, LN2_MID, LN2_LO, std::f64::consts::LN_2),
+    fn constants_are_pairs() {
+        for (hi, lo, exact) in [
+            (LOG2E, LOG2E_LO, std::f64::consts::LOG2_E),
+            (LN2, LN2_LO, std::f64::consts::LN_2),
         ] {
-            assert_eq!(hi.to_bits() & 0xfff, 0, "{hi} has over 12 bits");
-            assert_eq!((hi + mid).to_bits(), (exact as f32).to_bits());
             // The f64 constant is itself rounded: the low part is right to within its ulp.
-            let rest = (exact - hi as f64 - mid as f64) as f32;
+            let rest = (exact - hi as f64) as f32;
             assert!((lo - rest).abs() <= f32::from_bits(rest.abs().to_bits() + 1) - rest.abs());
+        }
+    }
+
+    /// For every mantissa: `r = m (1/c) - 1` is exact in one fused multiply-add, below
+    /// 2^-8, and the fast two-sum of log2 is exact for the exponents where `k + hi` can be
+    /// small (-1 and 0; elsewhere it is at least 1).
+    #[test]
+    fn the_logarithm_reduction_is_exact_for_every_mantissa() {
+        for bits in 0x3f80_0000u32..0x4000_0000 {
+            let m = f32::from_bits(bits);
+            let i = ((bits >> 15) & 0xff) as usize;
+            let invc = f32::from_bits(tables::POW_LOG[3 * i]);
+            let r = fma(m, invc, -1.0);
+            assert_eq!(r as f64, m as f64 * invc as f64 - 1.0, "m = {m}");
+            assert!(r.abs() < 2f32.powi(-8));
+            let t_hi = f32::from_bits(tables::POW_LOG[3 * i + 1]);
+            let lead = r * LOG2E;
+            for k in [-1.0f32, 0.0] {
+                let (a, b) = (two_sum(k + t_hi, lead), fast_two_sum(k + t_hi, lead));
+                assert_eq!((a.hi, a.lo), (b.hi, b.lo), "m = {m}, k = {k}");
+            }
         }
     }
 
     /// The tables hold what tools/pow_tables.py says, to double precision.
     #[test]
     fn tables_are_logarithms_and_powers() {
-        for i in 0..128 {
+        for i in 0..256 {
             let invc = f32::from_bits(tables::POW_LOG[3 * i]) as f64;
-            let c = 1.0 + (i as f64 + 0.5) / 128.0;
-            assert!((invc * c - 1.0).abs() < 2f64.powi(-11), "entry {i}");
+            let c = 1.0 + (i as f64 + 0.5) / 256.0;
+            assert!((invc * c - 1.0).abs() < 2f64.powi(-9), "entry {i}");
+            assert_eq!((invc * 512.0).fract(), 0.0, "entry {i} has over 9 bits");
             let t = f32::from_bits(tables::POW_LOG[3 * i + 1]) as f64
                 + f32::from_bits(tables::POW_LOG[3 * i + 2]) as f64;
             assert!((t + invc.log2()).abs() < 2f64.powi(-40), "entry {i}");
@@ -248,7 +318,8 @@ mod tests {
         }
     }
 
-    /// The pair logarithm and exponential are within 2^-38 over their whole ranges.
+    /// The pair logarithm is within 2^-38 over every positive float, the exponential
+    /// within a float's rounding.
     #[test]
     fn log2_and_exp2_are_accurate_pairs() {
         let mut next = xorshift64(0x2545_f491_4f6c_dd1d);
@@ -264,7 +335,7 @@ mod tests {
             let y = ((next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 60.0;
             let hi = y as f32;
             let lo = (y - hi as f64) as f32;
-            let got = exp2(Pair { hi, lo }) as f64;
+            let got = exp2(Pair { hi, lo }).0 as f64;
             let want = 2f64.powf(hi as f64 + lo as f64);
             assert!(
                 (got / want - 1.0).abs() < 2f64.powi(-23),
