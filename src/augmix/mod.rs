@@ -18,8 +18,14 @@
 mod cpu;
 mod pipeline;
 mod plan;
+// The layout the CUDA kernels read; public for the host build of the kernels and tests.
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod staging;
 
 pub use cpu::AugMixExecutor;
+#[cfg(feature = "cuda")]
+pub(crate) use cpu::{check_jsd, check_plans};
 pub use pipeline::AugMix;
 pub use plan::{AugMixPlan, AugMixPlanner, MAX_DEPTH, MAX_WIDTH};
 
