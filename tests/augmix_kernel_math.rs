@@ -10,7 +10,7 @@ use common::augmix::{FORCED, draw, force_every_op};
 use common::photos;
 use pixmix::augmix::staging::{
     AugMixArgs, AugMixLaunch, AugMixStep, AugMixView, LAUNCH_MIX, LAUNCH_STATS, LAUNCH_STEP,
-    stage_augmix,
+    MAX_LAUNCH, stage_augmix,
 };
 use pixmix::kernels::{HostAugMixExecutor, host_augmix_layout};
 use pixmix::{AugMixConfig, AugMixExecutor, AugMixPlan, Dtype, Preset, RgbImage};
@@ -224,4 +224,51 @@ fn staging_shares_the_originals_statistics_and_orders_the_launches() {
         }
     }
     assert!(written.iter().all(|&w| w));
+}
+
+#[test]
+fn lists_longer_than_a_grid_are_split_into_launches() {
+    // 70,000 JSD samples: 210,000 views, 140,000 AugMix draws of chains 2 deep.
+    let mut c = AugMixConfig::preset(Preset::Cifar);
+    (c.width, c.depth) = (1, 2);
+    let n = 70_000;
+    let sizes = vec![(32, 32); n];
+    let plans = pixmix::AugMixPlanner::new(&c, 1)
+        .unwrap()
+        .plan_jsd(&sizes)
+        .unwrap();
+    let staged = stage_augmix(&c, &plans, &sizes, true, true).unwrap();
+    assert_eq!(staged.views.len(), 3 * n);
+    assert_eq!(staged.steps.len(), 2 * n);
+    for (kernel, total) in [
+        (LAUNCH_STATS, staged.stats.len()),
+        (LAUNCH_STEP, staged.steps.len()),
+        (LAUNCH_MIX, staged.views.len()),
+    ] {
+        let launches: Vec<_> = staged
+            .launches
+            .iter()
+            .filter(|l| l.kernel == kernel)
+            .collect();
+        assert!(
+            launches
+                .iter()
+                .all(|l| l.count as usize <= MAX_LAUNCH && l.count > 0)
+        );
+        // Consecutive, covering every entry once.
+        let mut next = 0;
+        for l in &launches {
+            assert_eq!(l.first as usize, next);
+            next += l.count as usize;
+        }
+        assert_eq!(next, total, "kernel {kernel}");
+    }
+    assert_eq!(
+        staged
+            .launches
+            .iter()
+            .filter(|l| l.kernel == LAUNCH_MIX)
+            .count(),
+        (3 * n).div_ceil(MAX_LAUNCH)
+    );
 }
