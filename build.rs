@@ -17,7 +17,8 @@ use std::process::Command;
 /// The architectures the fatbin holds machine code for: Turing to Blackwell.
 const ARCHS: [u32; 7] = [75, 80, 86, 89, 90, 100, 120];
 
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; 11] = [
+    "augmix.cuh",
     "common.cuh",
     "pow_tables.cuh",
     "flame.cuh",

@@ -1,5 +1,6 @@
 // The kernels' stages compiled for the host and run element by element, single-threaded:
 // the CPU-side proof of the CUDA arithmetic (tests/kernel_math.rs).
+#include "augmix.cuh"
 #include "flame.cuh"
 #include "stages.cuh"
 
@@ -73,6 +74,67 @@ void pixmix_host_flames(const FlameArgs* a) {
             for (u32 x = 0; x < a->size; x++)
                 flame_tone_map(buckets, a->size, a->nref[image], g.gamma, x, y, out + ((u64)y * a->size + x) * 3);
     }
+}
+
+// Runs an AugMix batch: the train transform of `train` (its originals are the first
+// image slots of `a`), then `count` launches in order, each as its kernel would.
+void pixmix_augmix_host_run(const KernelArgs* train, const AugMixArgs* a, const AugMixLaunch* launches, u32 count) {
+    i32 size = (i32)train->size;
+    for (u32 n = 0; n < train->n; n++) {
+        const ImageMeta& im = train->image_meta[n];
+        u64 temp = (u64)im.temp_width * im.temp_height;
+        for (u64 i = 0; i < temp; i++) pixmix_train_pass1(*train, n, i);
+        for (i32 y = 0; y < size; y++)
+            for (i32 x = 0; x < size; x++) pixmix_train_pass2(*train, n, x, y);
+    }
+    AugMixArgs args = *a;
+    for (u32 l = 0; l < count; l++) {
+        const AugMixLaunch& launch = launches[l];
+        args.first = launch.first;
+        args.count = launch.count;
+        for (u32 j = launch.first; j < launch.first + launch.count; j++) {
+            if (launch.kernel == PIXMIX_AUGMIX_STATS) {
+                u32 slot = args.stats[j];
+                const u8* img = pixmix_augmix_image(args, slot);
+                u32 hist[768] = {0};
+                u64 luma_sum = 0;
+                for (i32 p = 0; p < size * size; p++) {
+                    for (int c = 0; c < 3; c++) hist[c * 256 + img[p * 3 + c]]++;
+                    luma_sum += pixmix_luma(img + p * 3);
+                }
+                PixmixChannelScan scans[3];
+                u32 prefix[768];
+                for (int c = 0; c < 3; c++) scans[c] = pixmix_scan_channel(hist + c * 256, prefix + c * 256);
+                u8* t = pixmix_augmix_tables(args, slot);
+                for (i32 i = 0; i < 256; i++) pixmix_augmix_table_entry(t, scans, prefix, i);
+                t[PIXMIX_TABLE_MEAN] = pixmix_mean_luma(luma_sum, (u64)size * size);
+                continue;
+            }
+            for (i32 y = 0; y < size; y++) {
+                for (i32 x = 0; x < size; x++) {
+                    if (launch.kernel == PIXMIX_AUGMIX_STEP) {
+                        pixmix_augmix_step(args, j, x, y);
+                    } else {
+                        pixmix_augmix_pixel(args, j, x, y);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Sizes and field offsets of the AugMix structs, for the layout test.
+void pixmix_host_augmix_layout(u64* out) {
+    u64 v[] = {
+        sizeof(AugMixStep), __builtin_offsetof(AugMixStep, dst),
+        sizeof(AugMixView), __builtin_offsetof(AugMixView, m), __builtin_offsetof(AugMixView, weights),
+        __builtin_offsetof(AugMixView, descs), __builtin_offsetof(AugMixView, srcs),
+        sizeof(AugMixArgs), __builtin_offsetof(AugMixArgs, images), __builtin_offsetof(AugMixArgs, out),
+        __builtin_offsetof(AugMixArgs, first), __builtin_offsetof(AugMixArgs, dtype),
+        __builtin_offsetof(AugMixArgs, mean), __builtin_offsetof(AugMixArgs, std),
+        sizeof(AugMixLaunch), __builtin_offsetof(AugMixLaunch, count),
+    };
+    for (unsigned i = 0; i < sizeof(v) / sizeof(v[0]); i++) out[i] = v[i];
 }
 
 float pixmix_host_pow(float x, float e) { return pixmix_pow(x, e); }

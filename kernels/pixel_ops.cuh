@@ -64,23 +64,12 @@ PIXMIX_HD void pixmix_sharpness(const u8* img, i32 s, i32 x, i32 y, float f, u8*
     }
 }
 
-// Operator `d` of sample n at output pixel (x, y) of the s x s original `orig`.
-PIXMIX_HD void pixmix_op_pixel(const KernelArgs& args, const OpDesc& d, u32 n, i32 x, i32 y, u8* out) {
-    i32 s = (i32)args.size;
-    const u8* orig = args.orig + (u64)n * s * s * 3;
+// Operator `d` (any kind but PIXMIX_KIND_MIXING) at output pixel (x, y) of the s x s image
+// `orig`, whose statistics (autocontrast and equalize tables, mean luma) are `tables`.
+PIXMIX_HD void pixmix_image_op_pixel(const u8* orig, const u8* tables, i32 s, const OpDesc& d, i32 x, i32 y,
+                                     u8* out) {
     const u8* p = orig + (y * s + x) * 3;
-    const u8* tables = args.tables + (u64)n * PIXMIX_TABLE_STRIDE;
     switch (d.kind) {
-        case PIXMIX_KIND_MIXING: {
-            const SamplePlan& sp = args.samples[n];
-            const PictureMeta& pic = args.mixing_meta[sp.mixing_index];
-            const u8* q = args.mixing + pic.offset +
-                          ((u64)(sp.mixing_y + y) * pic.width + sp.mixing_x + x) * 3;
-            out[0] = q[0];
-            out[1] = q[1];
-            out[2] = q[2];
-            return;
-        }
         case PIXMIX_KIND_AUTOCONTRAST:
         case PIXMIX_KIND_EQUALIZE: {
             const u8* t = tables + (d.kind == PIXMIX_KIND_AUTOCONTRAST ? PIXMIX_TABLE_AUTOCONTRAST
@@ -131,4 +120,20 @@ PIXMIX_HD void pixmix_op_pixel(const KernelArgs& args, const OpDesc& d, u32 n, i
             out[2] = p[2];
             return;
     }
+}
+
+// Operator `d` of sample n at output pixel (x, y) of the s x s original `orig`.
+PIXMIX_HD void pixmix_op_pixel(const KernelArgs& args, const OpDesc& d, u32 n, i32 x, i32 y, u8* out) {
+    if (d.kind == PIXMIX_KIND_MIXING) {
+        const SamplePlan& sp = args.samples[n];
+        const PictureMeta& pic = args.mixing_meta[sp.mixing_index];
+        const u8* q = args.mixing + pic.offset + ((u64)(sp.mixing_y + y) * pic.width + sp.mixing_x + x) * 3;
+        out[0] = q[0];
+        out[1] = q[1];
+        out[2] = q[2];
+        return;
+    }
+    i32 s = (i32)args.size;
+    pixmix_image_op_pixel(args.orig + (u64)n * s * s * 3, args.tables + (u64)n * PIXMIX_TABLE_STRIDE, s, d, x, y,
+                          out);
 }

@@ -1,4 +1,6 @@
-// CUDA kernels: thin launches over the per-element stages of stages.cuh.
+// CUDA kernels: thin launches over the per-element stages of stages.cuh (AugMix's kernels
+// and their stages are in augmix.cuh).
+#include "augmix.cuh"
 #include "flame.cuh"
 #include "stages.cuh"
 

@@ -378,19 +378,12 @@ pub fn profile_emulated_cuda(
     let mut planner = Planner::new(&config, 0)?;
     exec.augment_on_device(&planner.plan(&sizes, mixing.sizes())?, &images, dtype)?;
     exec.synchronize()?;
-    let before = emulator::profile().unwrap_or_default();
-    let start = Instant::now();
-    for _ in 0..batches {
-        exec.augment_on_device(&planner.plan(&sizes, mixing.sizes())?, &images, dtype)?;
-    }
-    exec.synchronize()?;
-    let seconds = start.elapsed().as_secs_f64();
-    let kernels = emulator::profile()
-        .unwrap_or_default()
-        .iter()
-        .map(|k| k.since(before.iter().find(|b| b.name == k.name)))
-        .filter(|k| k.launches > 0)
-        .collect();
+    let (kernels, seconds) = emulated_counts(|| {
+        for _ in 0..batches {
+            exec.augment_on_device(&planner.plan(&sizes, mixing.sizes())?, &images, dtype)?;
+        }
+        exec.synchronize()
+    })?;
     Ok(EmulatedProfile {
         preset,
         batch,
@@ -400,6 +393,126 @@ pub fn profile_emulated_cuda(
         seconds,
         workers: emulator::workers().unwrap_or(1),
     })
+}
+
+#[cfg(feature = "cuda")]
+/// The emulator's counts of the kernels `work` launches (and waits for), and the seconds
+/// it took.
+fn emulated_counts(
+    work: impl FnOnce() -> Result<()>,
+) -> Result<(Vec<crate::cuda::emulator::KernelCounts>, f64)> {
+    use crate::cuda::emulator;
+    let before = emulator::profile().unwrap_or_default();
+    let start = Instant::now();
+    work()?;
+    let seconds = start.elapsed().as_secs_f64();
+    let kernels = emulator::profile()
+        .unwrap_or_default()
+        .iter()
+        .map(|k| k.since(before.iter().find(|b| b.name == k.name)))
+        .filter(|k| k.launches > 0)
+        .collect();
+    Ok((kernels, seconds))
+}
+
+#[cfg(feature = "cuda")]
+/// [`profile_emulated_cuda`] for AugMix (the released defaults of `preset`, the same
+/// photos): one warm-up and `batches` counted batches of one AugMix sample per photo, the
+/// photos uploaded from the host (their crops) as `AugMix` does. Fails when libcuda is not
+/// the emulator.
+pub fn profile_emulated_cuda_augmix(
+    preset: Preset,
+    batch: usize,
+    batches: usize,
+    dtype: Dtype,
+    ordinal: usize,
+) -> Result<EmulatedProfile> {
+    use crate::cuda::{AugMixCudaExecutor, emulator};
+    use crate::error::Error;
+
+    if !emulator::is_emulated() {
+        return Err(Error::NoCuda(
+            "libcuda is not the CUDA driver emulator (scripts/emulated-cuda.sh)".into(),
+        ));
+    }
+    let config = crate::augmix::AugMixConfig::preset(preset);
+    let (images, _) = bench_inputs(&config.base, preset, batch)?;
+    let sizes = RgbImage::sizes(&images);
+    let mut exec = AugMixCudaExecutor::new(&config, ordinal)?;
+    let mut planner = crate::augmix::AugMixPlanner::new(&config, 0)?;
+    exec.augment_to_buffer(&planner.plan(&sizes)?, &images, dtype)?;
+    exec.synchronize()?;
+    let (kernels, seconds) = emulated_counts(|| {
+        let mut kept = Vec::with_capacity(batches);
+        for _ in 0..batches {
+            kept.push(exec.augment_to_buffer(&planner.plan(&sizes)?, &images, dtype)?);
+        }
+        exec.synchronize()
+    })?;
+    Ok(EmulatedProfile {
+        preset,
+        batch,
+        dtype,
+        images: batch * batches,
+        kernels,
+        seconds,
+        workers: emulator::workers().unwrap_or(1),
+    })
+}
+
+/// The AugMix CUDA benchmark in a build without the `cuda` feature: always
+/// `Error::NoCuda`.
+#[cfg(not(feature = "cuda"))]
+pub fn measure_cuda_augmix(
+    _preset: Preset,
+    _batch: usize,
+    _dtype: Dtype,
+    _ordinal: usize,
+    _duration: Duration,
+) -> Result<(f64, String)> {
+    Err(crate::error::Error::NoCuda(
+        "pixmix was built without the `cuda` feature".into(),
+    ))
+}
+
+/// AugMix on CUDA device `ordinal` (the released defaults of `preset`, the same photos):
+/// images per second and the device's name, plans drawn beforehand, each batch's crops
+/// uploaded from the host and its output left in device memory, timed until `duration`
+/// has passed (at least 5 batches).
+#[cfg(feature = "cuda")]
+pub fn measure_cuda_augmix(
+    preset: Preset,
+    batch: usize,
+    dtype: Dtype,
+    ordinal: usize,
+    duration: Duration,
+) -> Result<(f64, String)> {
+    let config = crate::augmix::AugMixConfig::preset(preset);
+    let (images, _) = bench_inputs(&config.base, preset, batch)?;
+    let sizes = RgbImage::sizes(&images);
+    let mut exec = crate::cuda::AugMixCudaExecutor::new(&config, ordinal)?;
+    let device = exec.device().info().name.clone();
+    let mut planner = crate::augmix::AugMixPlanner::new(&config, 0)?;
+    let plans = (0..8)
+        .map(|_| planner.plan(&sizes))
+        .collect::<Result<Vec<_>>>()?;
+    for p in &plans[..3] {
+        exec.augment_to_buffer(p, &images, dtype)?;
+    }
+    exec.synchronize()?;
+    let start = Instant::now();
+    let mut batches = 0;
+    while batches < 5 || start.elapsed() < duration {
+        // Dropped at once: freed in the stream's order, after the batch.
+        exec.augment_to_buffer(&plans[batches % plans.len()], &images, dtype)?;
+        batches += 1;
+        if batches % 16 == 0 {
+            exec.synchronize()?;
+        }
+    }
+    exec.synchronize()?;
+    let per_second = (batches * batch) as f64 / start.elapsed().as_secs_f64();
+    Ok((per_second, device))
 }
 
 /// Fractals per second at `size` x `size`, quality 25 (design defaults, rejection included),

@@ -2,6 +2,8 @@
 //! stages compiled for the host ([`HostKernelExecutor`]), which proves the GPU arithmetic
 //! on machines without a GPU.
 
+use crate::augmix::staging::{AugMixArgs, AugMixBuffers, AugMixLaunch, stage_augmix};
+use crate::augmix::{AugMixConfig, AugMixPlan};
 use crate::config::Config;
 use crate::cpu::check_batch;
 use crate::error::Result;
@@ -25,7 +27,7 @@ pub const FATBIN: Option<&[u8]> = Some(include_bytes!(concat!(env!("OUT_DIR"), "
 pub const FATBIN: Option<&[u8]> = None;
 
 /// Names of the kernels, in launch order.
-pub const KERNEL_NAMES: [&str; 7] = [
+pub const KERNEL_NAMES: [&str; 10] = [
     "pixmix_train_pass1_kernel",
     "pixmix_train_pass2_kernel",
     "pixmix_stats_kernel",
@@ -33,6 +35,9 @@ pub const KERNEL_NAMES: [&str; 7] = [
     "pixmix_flame_walk_kernel",
     "pixmix_flame_nref_kernel",
     "pixmix_flame_tonemap_kernel",
+    "pixmix_augmix_stats_kernel",
+    "pixmix_augmix_step_kernel",
+    "pixmix_augmix_pixel_kernel",
 ];
 
 unsafe extern "C" {
@@ -44,6 +49,13 @@ unsafe extern "C" {
     fn pixmix_host_f16(v: f32) -> u16;
     fn pixmix_host_bf16(v: f32) -> u16;
     fn pixmix_host_layout(out: *mut u64);
+    fn pixmix_augmix_host_run(
+        train: *const KernelArgs,
+        args: *const AugMixArgs,
+        launches: *const AugMixLaunch,
+        count: u32,
+    );
+    fn pixmix_host_augmix_layout(out: *mut u64);
 }
 
 /// The kernels' `pixmix_pow`, compiled for the host.
@@ -81,6 +93,14 @@ pub fn host_layout() -> [u64; 30] {
     let mut out = [0u64; 30];
     // SAFETY: the function writes exactly 30 values.
     unsafe { pixmix_host_layout(out.as_mut_ptr()) };
+    out
+}
+
+/// Sizes and offsets of the AugMix structs as the C++ compiler lays them out.
+pub fn host_augmix_layout() -> [u64; 16] {
+    let mut out = [0u64; 16];
+    // SAFETY: the function writes exactly 16 values.
+    unsafe { pixmix_host_augmix_layout(out.as_mut_ptr()) };
     out
 }
 
@@ -194,4 +214,112 @@ pub fn host_flames(
     out.chunks_exact(size * size * 3)
         .map(|c| RgbImage::new(size, size, c.to_vec()))
         .collect()
+}
+
+/// Runs the AugMix kernels' stages on the CPU, one element at a time, on one thread, in
+/// the CUDA executor's launch order: the verification twin of the GPU path, equal to
+/// [`AugMixExecutor`](crate::AugMixExecutor) for the same plans.
+#[derive(Debug)]
+pub struct HostAugMixExecutor {
+    config: AugMixConfig,
+}
+
+impl HostAugMixExecutor {
+    /// An executor for `config`.
+    pub fn new(config: &AugMixConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(HostAugMixExecutor {
+            config: config.clone(),
+        })
+    }
+
+    /// One AugMix sample per image, as [`AugMixExecutor::augment`](crate::AugMixExecutor::augment).
+    pub fn augment(
+        &self,
+        plans: &[AugMixPlan],
+        images: &[RgbImage],
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        crate::augmix::check_plans(&self.config, plans, &RgbImage::sizes(images))?;
+        self.run(plans, images, dtype, false)
+    }
+
+    /// The JSD views, as [`AugMixExecutor::augment_jsd`](crate::AugMixExecutor::augment_jsd).
+    pub fn augment_jsd(
+        &self,
+        plans: &[AugMixPlan],
+        images: &[RgbImage],
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        crate::augmix::check_jsd(&self.config, plans, &RgbImage::sizes(images))?;
+        self.run(plans, images, dtype, true)
+    }
+
+    fn run(
+        &self,
+        plans: &[AugMixPlan],
+        images: &[RgbImage],
+        dtype: Dtype,
+        jsd: bool,
+    ) -> Result<Tensor> {
+        let c = &self.config.base;
+        let s = c.size;
+        let batch = stage_augmix(&self.config, plans, &RgbImage::sizes(images), jsd, false)?;
+        let image_bytes: Vec<u8> = images
+            .iter()
+            .flat_map(|i| i.as_bytes().iter().copied())
+            .collect();
+        let mut temp = vec![0u8; batch.staged.temp_bytes.max(1)];
+        let mut slots = vec![0u8; batch.image_bytes(&self.config).max(1)];
+        let mut tables = vec![0u8; batch.table_bytes().max(1)];
+        let mut out = Tensor::zeros([batch.views.len(), 3, s, s], dtype);
+        let out_ptr = match &mut out.data {
+            TensorData::F32(v) => v.as_mut_ptr() as u64,
+            TensorData::F16(v) => v.as_mut_ptr() as u64,
+            TensorData::Bf16(v) => v.as_mut_ptr() as u64,
+        };
+        let train = KernelArgs {
+            samples: batch.train.samples.as_ptr() as u64,
+            descs: 0,
+            rounds: 0,
+            images: image_bytes.as_ptr() as u64,
+            image_meta: batch.staged.image_meta.as_ptr() as u64,
+            temp: temp.as_mut_ptr() as u64,
+            orig: slots.as_mut_ptr() as u64,
+            tables: 0,
+            mixing: 0,
+            mixing_meta: 0,
+            out: 0,
+            n: images.len() as u32,
+            size: s as u32,
+            dtype: dtype_code(dtype),
+            reserved: 0,
+            mean: c.mean,
+            std: c.std,
+            coeffs: batch.staged.coeffs.as_ptr() as u64,
+            // Only the train passes run with these arguments.
+            round_tables: 0,
+        };
+        let buffers = AugMixBuffers {
+            descs: batch.descs.as_ptr() as u64,
+            steps: batch.steps.as_ptr() as u64,
+            stats: batch.stats.as_ptr() as u64,
+            views: batch.views.as_ptr() as u64,
+            images: slots.as_mut_ptr() as u64,
+            tables: tables.as_mut_ptr() as u64,
+            out: out_ptr,
+        };
+        let args = batch.args(&self.config, buffers, dtype_code(dtype));
+        // SAFETY: every pointer addresses a live buffer of the size the stages index (checked
+        // plans, staged offsets and slots), and nothing else touches them during the call.
+        unsafe {
+            pixmix_augmix_host_run(
+                &train,
+                &args,
+                batch.launches.as_ptr(),
+                batch.launches.len() as u32,
+            )
+        };
+        Ok(out)
+    }
 }

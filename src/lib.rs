@@ -7,7 +7,7 @@
 //! (plan, pixels) into normalized NCHW tensors as a pure function.
 //!
 //! [`AugMix`] (module [`augmix`]) does the same for AugMix (Hendrycks et al., ICLR 2020)
-//! with the same operators, on the CPU.
+//! with the same operators, on the CPU or a GPU.
 
 #![warn(missing_docs)]
 

@@ -96,3 +96,105 @@ fn the_resize_kernels_execute_no_double_precision() {
         }
     }
 }
+
+/// f64 instructions of each entry of PTX `text`, by name.
+fn f64_counts(text: &str) -> Vec<(String, usize)> {
+    let module = cuda_emu::ptx::parse(text).expect("the PTX parses");
+    module
+        .functions
+        .iter()
+        .filter(|f| f.is_entry)
+        .map(|f| {
+            let n = f
+                .body
+                .iter()
+                .filter(|s| match s {
+                    cuda_emu::ptx::ast::Statement::Instr(i) => {
+                        i.modifiers.iter().any(|m| m == "f64")
+                    }
+                    _ => false,
+                })
+                .count();
+            (f.name.clone(), n)
+        })
+        .collect()
+}
+
+/// AugMix's per-pixel kernels: a chain step and the mixing pixel.
+const AUGMIX_PIXEL_KERNELS: [&str; 2] = ["pixmix_augmix_step_kernel", "pixmix_augmix_pixel_kernel"];
+
+/// Where `pixmix_affine`'s body is in `source`: from its opening brace to its closing one.
+fn affine_body(source: &str) -> std::ops::Range<usize> {
+    let start = source
+        .find("void pixmix_affine(")
+        .expect("the source defines pixmix_affine");
+    let open = source[start..].find('{').expect("its body opens") + start;
+    let close = source[open..].find("\n}\n").expect("its body closes") + open + 2;
+    open..close
+}
+
+/// AugMix's per-pixel kernels do without double precision: the mixture is float32 and
+/// the operators are PixMix's, whose affine resampling (`pixmix_affine`) is the only part
+/// still in double. Compiled by NVRTC with that function's body stubbed out, the two
+/// kernels hold no f64 instruction; and the fatbin's hold none once `pixmix_affine` is
+/// integer-only.
+#[test]
+fn augmix_pixel_kernels_execute_no_double_precision_beyond_the_affine() {
+    let affine = &SOURCE[affine_body(SOURCE)];
+    let affine_in_double = affine.contains("double");
+    if let Some(bin) = FATBIN {
+        let entries = cuda_emu::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
+        for entry in entries {
+            let counts = f64_counts(&entry.text);
+            for name in AUGMIX_PIXEL_KERNELS {
+                let (_, n) = counts
+                    .iter()
+                    .find(|c| c.0 == name)
+                    .unwrap_or_else(|| panic!("{name} missing"));
+                println!(
+                    "compute_{:?} {name}: {n} f64 instructions (pixmix_affine computes in \
+                     double: {affine_in_double})",
+                    entry.arch
+                );
+                if !affine_in_double {
+                    assert_eq!(*n, 0, "{name} uses double precision");
+                }
+            }
+        }
+    }
+    // SAFETY: only tries to open the shared library.
+    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the stubbed-affine half of augmix_pixel_kernels_execute_no_double_precision: \
+             libnvrtc not found"
+        );
+        assert!(
+            std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
+            "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
+        );
+        return;
+    }
+    let range = affine_body(SOURCE);
+    let stubbed = format!(
+        "{}{{ out[0] = 0; out[1] = 0; out[2] = 0; }}{}",
+        &SOURCE[..range.start],
+        &SOURCE[range.end..]
+    );
+    let opts = CompileOptions {
+        fmad: Some(false),
+        options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
+        ..Default::default()
+    };
+    let ptx = compile_ptx_with_opts(stubbed, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
+    let counts = f64_counts(&ptx.to_src());
+    for name in AUGMIX_PIXEL_KERNELS {
+        let (_, n) = counts
+            .iter()
+            .find(|c| c.0 == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        println!("{name} with pixmix_affine stubbed: {n} f64 instructions");
+        assert_eq!(*n, 0, "{name} uses double precision outside pixmix_affine");
+    }
+}

@@ -84,22 +84,8 @@ impl AugMixExecutor {
         images: &[I],
         dtype: Dtype,
     ) -> Result<Tensor> {
-        let n = images.len();
-        if plans.len() != 2 * n {
-            return Err(Error::Input(format!(
-                "JSD views of {n} images need {} plans, got {}",
-                2 * n,
-                plans.len()
-            )));
-        }
-        let (first, second) = plans.split_at(n);
-        self.check(first, images)?;
-        self.check(second, images)?;
-        if let Some(i) = (0..n).find(|&i| !first[i].same_train(&second[i])) {
-            return Err(Error::Input(format!(
-                "image {i}: the two JSD plans have different train transforms"
-            )));
-        }
+        check_jsd(&self.config, plans, &RgbImage::sizes(images))?;
+        let (first, second) = plans.split_at(images.len());
         let images: Vec<_> = images.iter().map(|i| i.as_view()).collect();
         let views: Vec<_> = first
             .iter()
@@ -114,47 +100,7 @@ impl AugMixExecutor {
     /// Checks that `plans` fit `images` and the configuration: every crop, depth,
     /// operator and weight, before any work is done.
     pub fn check<I: AsImageView>(&self, plans: &[AugMixPlan], images: &[I]) -> Result<()> {
-        if plans.len() != images.len() {
-            return Err(Error::Input(format!(
-                "{} plans but {} images were given",
-                plans.len(),
-                images.len()
-            )));
-        }
-        let c = &self.config.base;
-        for (i, (p, (w, h))) in plans.iter().zip(RgbImage::sizes(images)).enumerate() {
-            check_train(c, i, &p.train_plan(), w, h)?;
-            let bad = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
-            if !(1..=MAX_WIDTH as u32).contains(&p.width) {
-                return bad(format!("width must be in 1..={MAX_WIDTH}, got {}", p.width));
-            }
-            if !p.m.is_finite() {
-                return bad(format!("m must be finite, got {}", p.m));
-            }
-            for chain in 0..p.width as usize {
-                if !(1..=MAX_DEPTH as u32).contains(&p.depths[chain]) {
-                    return bad(format!(
-                        "chain {chain}: depth must be in 1..={MAX_DEPTH}, got {}",
-                        p.depths[chain]
-                    ));
-                }
-                if !p.weights[chain].is_finite() {
-                    return bad(format!(
-                        "chain {chain}: weight must be finite, got {}",
-                        p.weights[chain]
-                    ));
-                }
-                for (d, op) in p.chain(chain).iter().enumerate() {
-                    if op.operator()?.is_none() {
-                        return bad(format!("chain {chain} operator {d}: no operator"));
-                    }
-                    check_op(op).map_err(|e| {
-                        Error::Input(format!("sample {i} chain {chain} operator {d}: {e}"))
-                    })?;
-                }
-            }
-        }
-        Ok(())
+        check_plans(&self.config, plans, &RgbImage::sizes(images))
     }
 
     fn run(&self, views: &[(View<'_>, ImageView<'_>)], dtype: Dtype) -> Result<Tensor> {
@@ -235,4 +181,80 @@ impl AugMixExecutor {
         }
         Ok(())
     }
+}
+
+/// Checks that `plans` fit images of `sizes` (one plan each) and `config`: every crop, depth,
+/// operator and weight. Shared by the CPU and CUDA executors.
+pub(crate) fn check_plans(
+    config: &AugMixConfig,
+    plans: &[AugMixPlan],
+    sizes: &[(usize, usize)],
+) -> Result<()> {
+    if plans.len() != sizes.len() {
+        return Err(Error::Input(format!(
+            "{} plans but {} images were given",
+            plans.len(),
+            sizes.len()
+        )));
+    }
+    let c = &config.base;
+    for (i, (p, &(w, h))) in plans.iter().zip(sizes).enumerate() {
+        check_train(c, i, &p.train_plan(), w, h)?;
+        let bad = |what: String| Err(Error::Input(format!("sample {i}: {what}")));
+        if !(1..=MAX_WIDTH as u32).contains(&p.width) {
+            return bad(format!("width must be in 1..={MAX_WIDTH}, got {}", p.width));
+        }
+        if !p.m.is_finite() {
+            return bad(format!("m must be finite, got {}", p.m));
+        }
+        for chain in 0..p.width as usize {
+            if !(1..=MAX_DEPTH as u32).contains(&p.depths[chain]) {
+                return bad(format!(
+                    "chain {chain}: depth must be in 1..={MAX_DEPTH}, got {}",
+                    p.depths[chain]
+                ));
+            }
+            if !p.weights[chain].is_finite() {
+                return bad(format!(
+                    "chain {chain}: weight must be finite, got {}",
+                    p.weights[chain]
+                ));
+            }
+            for (d, op) in p.chain(chain).iter().enumerate() {
+                if op.operator()?.is_none() {
+                    return bad(format!("chain {chain} operator {d}: no operator"));
+                }
+                check_op(op).map_err(|e| {
+                    Error::Input(format!("sample {i} chain {chain} operator {d}: {e}"))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the 2N plans of the JSD views of N images of `sizes`: each half as
+/// [`check_plans`], and the two plans of an image sharing their train transform.
+pub(crate) fn check_jsd(
+    config: &AugMixConfig,
+    plans: &[AugMixPlan],
+    sizes: &[(usize, usize)],
+) -> Result<()> {
+    let n = sizes.len();
+    if plans.len() != 2 * n {
+        return Err(Error::Input(format!(
+            "JSD views of {n} images need {} plans, got {}",
+            2 * n,
+            plans.len()
+        )));
+    }
+    let (first, second) = plans.split_at(n);
+    check_plans(config, first, sizes)?;
+    check_plans(config, second, sizes)?;
+    if let Some(i) = (0..n).find(|&i| !first[i].same_train(&second[i])) {
+        return Err(Error::Input(format!(
+            "image {i}: the two JSD plans have different train transforms"
+        )));
+    }
+    Ok(())
 }

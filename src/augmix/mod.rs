@@ -1,6 +1,7 @@
 //! AugMix (Hendrycks et al., *AugMix: A Simple Data Processing Method to Improve Robustness
 //! and Uncertainty*, ICLR 2020), as the released code (`google-research/augmix`, function
-//! `aug` of `cifar.py` / `imagenet.py`) computes it, on the CPU.
+//! `aug` of `cifar.py` / `imagenet.py`) computes it, on the CPU (and with the `cuda` feature
+//! on a GPU: [`AugMix::use_cuda`], `cuda::AugMixCudaExecutor`).
 //!
 //! Per sample: `ws ~ Dirichlet([alpha] * width)` and `m ~ Beta(alpha, alpha)`, both cast to
 //! float32; `width` chains, each starting from the original (after the train transform) and
@@ -18,8 +19,14 @@
 mod cpu;
 mod pipeline;
 mod plan;
+// The layout the CUDA kernels read; public for the host build of the kernels and tests.
+#[doc(hidden)]
+#[cfg(feature = "cuda")]
+pub mod staging;
 
 pub use cpu::AugMixExecutor;
+#[cfg(feature = "cuda")]
+pub(crate) use cpu::{check_jsd, check_plans};
 pub use pipeline::AugMix;
 pub use plan::{AugMixPlan, AugMixPlanner, MAX_DEPTH, MAX_WIDTH};
 

@@ -1,11 +1,15 @@
 //! [`AugMix`]: a planner and an executor behind one call.
 
 use super::{AugMixConfig, AugMixExecutor, AugMixPlan, AugMixPlanner};
+#[cfg(feature = "cuda")]
+use crate::cuda::AugMixCudaExecutor;
 use crate::error::Result;
 use crate::image::{AsImageView, RgbImage};
 use crate::tensor::{Dtype, Tensor};
 
-/// A ready-to-use AugMix augmenter on the CPU, the companion of [`PixMix`](crate::PixMix).
+/// A ready-to-use AugMix augmenter, the companion of [`PixMix`](crate::PixMix): on the CPU,
+/// or (after [`use_cuda`](AugMix::use_cuda)) on a GPU; both give the same bytes for the same
+/// seed.
 ///
 /// ```
 /// use pixmix::{AugMix, AugMixConfig, Dtype, Preset, Rgb8Image};
@@ -23,7 +27,43 @@ use crate::tensor::{Dtype, Tensor};
 #[derive(Debug)]
 pub struct AugMix {
     planner: AugMixPlanner,
-    executor: AugMixExecutor,
+    engine: Engine,
+}
+
+/// Where batches run.
+#[derive(Debug)]
+enum Engine {
+    Cpu(Box<AugMixExecutor>),
+    #[cfg(feature = "cuda")]
+    Cuda(Box<AugMixCudaExecutor>),
+}
+
+impl Engine {
+    fn augment<I: AsImageView + Sync>(
+        &mut self,
+        plans: &[AugMixPlan],
+        images: &[I],
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        match self {
+            Engine::Cpu(cpu) => cpu.augment(plans, images, dtype),
+            #[cfg(feature = "cuda")]
+            Engine::Cuda(gpu) => gpu.augment(plans, images, dtype),
+        }
+    }
+
+    fn augment_jsd<I: AsImageView + Sync>(
+        &mut self,
+        plans: &[AugMixPlan],
+        images: &[I],
+        dtype: Dtype,
+    ) -> Result<Tensor> {
+        match self {
+            Engine::Cpu(cpu) => cpu.augment_jsd(plans, images, dtype),
+            #[cfg(feature = "cuda")]
+            Engine::Cuda(gpu) => gpu.augment_jsd(plans, images, dtype),
+        }
+    }
 }
 
 impl AugMix {
@@ -31,14 +71,44 @@ impl AugMix {
     pub fn new(config: AugMixConfig, seed: u64) -> Result<AugMix> {
         Ok(AugMix {
             planner: AugMixPlanner::new(&config, seed)?,
-            executor: AugMixExecutor::new(&config)?,
+            engine: Engine::Cpu(Box::new(AugMixExecutor::new(&config)?)),
         })
     }
 
-    /// Uses its own pool of `threads` threads instead of rayon's global pool.
+    /// Runs on the CPU with its own pool of `threads` threads instead of rayon's global
+    /// pool.
     pub fn with_threads(mut self, threads: usize) -> Result<AugMix> {
-        self.executor = AugMixExecutor::with_threads(self.planner.config(), threads)?;
+        let cpu = AugMixExecutor::with_threads(self.planner.config(), threads)?;
+        self.engine = Engine::Cpu(Box::new(cpu));
         Ok(self)
+    }
+
+    /// Moves execution to CUDA device `ordinal`. Fails with
+    /// [`Error::NoCuda`](crate::Error::NoCuda) where no GPU is usable, and then keeps
+    /// running where it did.
+    #[cfg(feature = "cuda")]
+    pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
+        let gpu = AugMixCudaExecutor::new(self.planner.config(), ordinal)?;
+        self.engine = Engine::Cuda(Box::new(gpu));
+        Ok(())
+    }
+
+    /// Moves execution to CUDA device `ordinal`: in a build without the `cuda` feature,
+    /// always [`Error::NoCuda`](crate::Error::NoCuda), and it keeps running on the CPU.
+    #[cfg(not(feature = "cuda"))]
+    pub fn use_cuda(&mut self, ordinal: usize) -> Result<()> {
+        Err(crate::Error::NoCuda(format!(
+            "pixmix was built without the `cuda` feature (device {ordinal} not used)"
+        )))
+    }
+
+    /// "cpu", or "cuda" and the device's name.
+    pub fn device(&self) -> String {
+        match &self.engine {
+            Engine::Cpu(_) => "cpu".into(),
+            #[cfg(feature = "cuda")]
+            Engine::Cuda(gpu) => format!("cuda ({})", gpu.device().info().name),
+        }
     }
 
     /// Plans and augments the next batch: one AugMix sample per image, N x 3 x size x size.
@@ -58,7 +128,7 @@ impl AugMix {
         let result = self
             .planner
             .plan(&RgbImage::sizes(images))
-            .and_then(|plans| Ok((self.executor.augment(&plans, images, dtype)?, plans)));
+            .and_then(|plans| Ok((self.engine.augment(&plans, images, dtype)?, plans)));
         if result.is_err() {
             self.planner.seek(start);
         }
@@ -81,7 +151,7 @@ impl AugMix {
         let result = self
             .planner
             .plan_jsd(&RgbImage::sizes(images))
-            .and_then(|plans| self.executor.augment_jsd(&plans, images, dtype));
+            .and_then(|plans| self.engine.augment_jsd(&plans, images, dtype));
         if result.is_err() {
             self.planner.seek(start);
         }

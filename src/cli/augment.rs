@@ -38,7 +38,7 @@ fn is_augment_output(name: &str) -> bool {
 pub enum Method {
     /// PixMix (Hendrycks et al., CVPR 2022), with a mixing set.
     Pixmix,
-    /// AugMix (Hendrycks et al., ICLR 2020), on the CPU; needs no mixing set.
+    /// AugMix (Hendrycks et al., ICLR 2020); needs no mixing set.
     Augmix,
 }
 
@@ -58,8 +58,8 @@ pub struct AugmentArgs {
     /// Folder of training photos (searched recursively, used in sorted order).
     #[arg(long)]
     images: PathBuf,
-    /// The augmentation: pixmix, or augmix (CPU only; its settings are --width, --depth,
-    /// --alpha, --severity, --all-ops and --jsd).
+    /// The augmentation: pixmix, or augmix (its settings are --width, --depth, --alpha,
+    /// --severity, --all-ops and --jsd).
     #[arg(long, value_enum, default_value_t = Method::Pixmix)]
     method: Method,
     /// AugMix: number of chains mixed (the released code's mixture_width, default 3).
@@ -134,7 +134,7 @@ pub struct AugmentArgs {
     /// Settings beyond the preset's k, beta and severity.
     #[command(flatten)]
     settings: Box<super::settings::SettingsArgs>,
-    /// Where PixMix runs (auto: the GPU when one is usable, as demo and fractals).
+    /// Where PixMix or AugMix runs (auto: the GPU when one is usable, as demo and fractals).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
 }
@@ -193,10 +193,9 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             ("--mixing", a.mixing.is_some()),
             ("--k", a.k.is_some()),
             ("--beta", a.beta.is_some()),
-            ("--device cuda", a.device == DeviceChoice::Cuda),
         ];
         if let Some((flag, _)) = pixmix_only.iter().find(|(_, given)| *given) {
-            bail!("{flag} belongs to --method pixmix; AugMix runs on the CPU without a mixing set");
+            bail!("{flag} belongs to --method pixmix; AugMix runs without a mixing set");
         }
     } else {
         let augmix_only = [
@@ -234,8 +233,8 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
         am.validate()?;
     } else {
         config.validate()?;
-        super::check_device(a.device)?;
     }
+    super::check_device(a.device)?;
     if a.format == Format::Npy && a.dtype == Dtype::Bf16 {
         bail!("npy has no bfloat16 type; use --dtype f32 or f16");
     }
@@ -298,7 +297,8 @@ pub fn run(a: AugmentArgs) -> anyhow::Result<()> {
             if let Some(t) = a.threads {
                 augmix = augmix.with_threads(t)?;
             }
-            (Augmenter::AugMix(Box::new(augmix), a.jsd), "cpu".into())
+            let ran_on = super::place_augmix(&mut augmix, a.device)?;
+            (Augmenter::AugMix(Box::new(augmix), a.jsd), ran_on)
         }
     };
     let views = augmenter.views();

@@ -102,6 +102,21 @@ pub fn place(pixmix: &mut PixMix, choice: DeviceChoice) -> anyhow::Result<String
     }
 }
 
+/// [`place`] for AugMix.
+pub fn place_augmix(augmix: &mut pixmix::AugMix, choice: DeviceChoice) -> anyhow::Result<String> {
+    match choice {
+        DeviceChoice::Cpu => Ok("cpu".into()),
+        DeviceChoice::Cuda => {
+            augmix.use_cuda(0)?;
+            Ok(augmix.device())
+        }
+        DeviceChoice::Auto => Ok(match augmix.use_cuda(0) {
+            Ok(()) => augmix.device(),
+            Err(e) => format!("cpu (no GPU: {e})"),
+        }),
+    }
+}
+
 /// A value parser for whole numbers in `min..=max` whose messages name the broken bound
 /// ("must be at least 1"), so negative or huge values are clean errors, never panics.
 pub fn whole<T>(min: i128, max: i128) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync

@@ -66,7 +66,8 @@ pub fn devices() -> Result<Vec<DeviceInfo>> {
         .collect()
 }
 
-/// The kernels: four for a PixMix batch, three for fractal flames.
+/// The kernels: four for a PixMix batch, three for fractal flames, three more for AugMix
+/// (after PixMix's two train-transform passes).
 pub(crate) struct Kernels {
     pub pass1: CudaFunction,
     pub pass2: CudaFunction,
@@ -75,6 +76,9 @@ pub(crate) struct Kernels {
     pub flame_walk: CudaFunction,
     pub flame_nref: CudaFunction,
     pub flame_tonemap: CudaFunction,
+    pub augmix_stats: CudaFunction,
+    pub augmix_step: CudaFunction,
+    pub augmix_pixel: CudaFunction,
 }
 
 /// One GPU with the kernels loaded and a stream of its own.
@@ -124,6 +128,9 @@ impl CudaDevice {
             flame_walk: f("pixmix_flame_walk_kernel")?,
             flame_nref: f("pixmix_flame_nref_kernel")?,
             flame_tonemap: f("pixmix_flame_tonemap_kernel")?,
+            augmix_stats: f("pixmix_augmix_stats_kernel")?,
+            augmix_step: f("pixmix_augmix_step_kernel")?,
+            augmix_pixel: f("pixmix_augmix_pixel_kernel")?,
         };
         Ok(CudaDevice {
             ctx,

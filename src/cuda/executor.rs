@@ -21,10 +21,10 @@ use crate::tensor::{Dtype, Tensor, TensorData};
 // SAFETY: KernelArgs is #[repr(C)] plain old data, laid out as kernels/plan.cuh declares.
 unsafe impl DeviceRepr for KernelArgs {}
 
-const BLOCK: u32 = 256;
+pub(super) const BLOCK: u32 = 256;
 const ALIGN: usize = 256;
 /// Grid rows are samples; CUDA allows 65,535 of them.
-const MAX_BATCH: usize = 65_535;
+pub(super) const MAX_BATCH: usize = 65_535;
 
 /// An augmented batch in device memory, owned by the executor. It stays valid until the
 /// executor's next-but-one call (two buffers alternate, so batch n + 1 can be planned and
@@ -107,7 +107,11 @@ impl std::fmt::Debug for CudaExecutor {
 /// Copies each image's staged region (its crop, or all of it; `meta` says which) into
 /// `out`, images back to back, in parallel: page-locked memory is slow to write from one
 /// core (write-combined), and a batch's pixels are megabytes.
-fn stage_pixels(images: &[ImageView<'_>], meta: &[crate::staging::ImageMeta], mut out: &mut [u8]) {
+pub(super) fn stage_pixels(
+    images: &[ImageView<'_>],
+    meta: &[crate::staging::ImageMeta],
+    mut out: &mut [u8],
+) {
     use rayon::prelude::*;
     let mut jobs = Vec::with_capacity(images.len());
     for (img, m) in images.iter().zip(meta) {
@@ -137,17 +141,17 @@ impl Drop for CudaExecutor {
 }
 
 /// The pixels of `images`, borrowed (no copy).
-fn views(images: &[impl AsImageView]) -> Vec<ImageView<'_>> {
+pub(super) fn views(images: &[impl AsImageView]) -> Vec<ImageView<'_>> {
     images.iter().map(AsImageView::as_view).collect()
 }
 
-fn align(n: usize) -> usize {
+pub(super) fn align(n: usize) -> usize {
     n.div_ceil(ALIGN) * ALIGN
 }
 
 /// The device address of `buf`, (re)allocated in the order of `stream` (the stream that
 /// first writes it) when it holds fewer than `len` bytes.
-fn grow(
+pub(super) fn grow(
     stream: &std::sync::Arc<cudarc::driver::CudaStream>,
     buf: &mut Option<CudaSlice<u8>>,
     len: usize,

@@ -3,12 +3,14 @@
 //! memory. Nothing here panics on a machine without libcuda or without a GPU: each entry
 //! checks for the driver first and returns [`Error::NoCuda`](crate::Error::NoCuda).
 
+mod augmix;
 mod buffer;
 mod device;
 pub mod emulator;
 mod executor;
 pub mod fractal;
 
+pub use augmix::AugMixCudaExecutor;
 pub use buffer::StreamBuffer;
 pub use device::{CudaDevice, DeviceInfo, devices, driver_present};
 pub use executor::{CudaExecutor, DeviceOutput};

@@ -2,6 +2,8 @@
 //! `tools/golden.py` and fixture decoding.
 #![allow(dead_code)]
 
+pub mod augmix;
+
 use pixmix::{Config, MixingSet, RgbImage};
 use serde_json::Value;
 
