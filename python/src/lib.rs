@@ -2,6 +2,7 @@
 //! with device buffers handed in by address or by DLPack) behind a small class.
 //! `pixmix/__init__.py` adds the numpy, torch and DLPack front.
 
+mod augmix;
 mod dlpack;
 mod settings;
 
@@ -694,6 +695,7 @@ fn rank_seed(seed: u64, rank: u64) -> u64 {
 #[pymodule]
 fn _pixmix(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Augmenter>()?;
+    m.add_class::<augmix::AugMixer>()?;
     m.add_class::<Batch>()?;
     m.add_function(wrap_pyfunction!(rank_seed, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

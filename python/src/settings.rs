@@ -1,11 +1,11 @@
-//! The settings of `pixmix.PixMix` (a dict of keyword values) applied to the preset's
-//! configuration, with a ValueError naming any bad value.
+//! The settings of `pixmix.PixMix` and `pixmix.AugMix` (a dict of keyword values) applied
+//! to the preset's configuration, with a ValueError naming any bad value.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use pixmix::{Config, Preset, TrainTransform};
+use pixmix::{AugMixConfig, Config, Preset, TrainTransform};
 
 use crate::err;
 
@@ -23,8 +23,8 @@ macro_rules! take {
     };
 }
 
-/// The settings of the train transform, the operators and the preprocessing (the fields of
-/// `Config` that other augmentations built on it share).
+/// The settings the train transform, the operators and the preprocessing share (the
+/// fields of PixMix's `Config` that AugMix's `AugMixConfig::base` uses too).
 const SHARED: [&str; 9] = [
     "size",
     "padding",
@@ -39,6 +39,9 @@ const SHARED: [&str; 9] = [
 
 /// PixMix's own settings.
 const PIXMIX: [&str; 3] = ["mixing_resize", "k", "beta"];
+
+/// AugMix's own settings.
+const AUGMIX: [&str; 3] = ["width", "depth", "alpha"];
 
 /// A settings dict whose keys were checked against one method's names.
 struct Settings<'a, 'py> {
@@ -151,6 +154,26 @@ pub fn configure(preset: &str, settings: &Bound<'_, PyDict>) -> PyResult<Config>
     }
     if let Some(v) = s.get("beta") {
         config.beta = take!(v, "beta", "a number > 0");
+    }
+    config.validate().map_err(err)?;
+    Ok(config)
+}
+
+/// The AugMix preset's configuration (`AugMixConfig::preset`: the released defaults) with
+/// the overrides of `settings` (keys as `pixmix.AugMix` names them), validated.
+pub fn configure_augmix(preset: &str, settings: &Bound<'_, PyDict>) -> PyResult<AugMixConfig> {
+    let preset = preset.parse::<Preset>().map_err(err)?;
+    let mut config = AugMixConfig::preset(preset);
+    let s = Settings::new(settings, &AUGMIX)?;
+    s.apply_shared(&mut config.base)?;
+    if let Some(v) = s.get("width") {
+        config.width = take!(v, "width", "an integer in 1..=8");
+    }
+    if let Some(v) = s.get("depth") {
+        config.depth = take!(v, "depth", "-1 or an integer in 1..=3");
+    }
+    if let Some(v) = s.get("alpha") {
+        config.alpha = take!(v, "alpha", "a number > 0");
     }
     config.validate().map_err(err)?;
     Ok(config)
