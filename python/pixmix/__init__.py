@@ -1,4 +1,5 @@
-"""PixMix data augmentation (Hendrycks et al., CVPR 2022), equal to the released code.
+"""PixMix (Hendrycks et al., CVPR 2022) and AugMix (Hendrycks et al., ICLR 2020) data
+augmentation, equal to the released code.
 
     import pixmix
     aug = pixmix.PixMix(preset="cifar", mixing=None, seed=0, device="cuda:0")
@@ -8,12 +9,17 @@
     t = pixmix.Transform(preset="imagenet", seed=0)   # one image at a time, in a Dataset
     x = t(pil_image)                                  # 3 x 224 x 224 float32
 
-A torch CUDA batch is augmented on its own device, written into a tensor torch allocated,
-ordered on torch's current stream: no copy through the host. A CPU tensor or a numpy array
+    am = pixmix.AugMix(preset="cifar", seed=0)        # AugMix, on the CPU, same conventions
+    x = am(batch)                                     # N x 3 x 32 x 32 float32
+    views = pixmix.AugMix(preset="cifar", jsd=True)(batch)  # 3N: [clean; aug1; aug2]
+    t = pixmix.AugMixTransform(preset="imagenet")     # one image at a time, in a Dataset
+
+With PixMix, a torch CUDA batch is augmented on its own device, written into a tensor
+torch allocated, ordered on torch's current stream: no copy through the host. A CPU tensor or a numpy array
 goes through the CPU path (or the GPU, when the augmenter has one) and comes back the same
 kind. Any other array that speaks DLPack (CuPy, JAX, ...) comes back as a `Batch`, which
 its framework's `from_dlpack` imports without a copy. The output is N x 3 x S x S (or
-N x S x S x 3 with ``layout="NHWC"``), normalized as the preset says (or in [0, 1] with
+N x S x S x 3 with ``layout="NHWC"``; 3N with AugMix's JSD views), normalized as the preset says (or in [0, 1] with
 ``normalize=False``).
 
 An augmenter pickles (DataLoader workers under spawn or forkserver), works in a forked
@@ -27,11 +33,12 @@ import sys as _sys
 
 import numpy as _np
 
+from ._pixmix import AugMixer as _AugMixer
 from ._pixmix import Augmenter as _Augmenter
 from ._pixmix import Batch, __version__
 from ._pixmix import rank_seed as _rank_seed
 
-__all__ = ["Batch", "PixMix", "Transform", "__version__"]
+__all__ = ["AugMix", "AugMixTransform", "Batch", "PixMix", "Transform", "__version__"]
 
 _NUMPY_DTYPES = {"float32": _np.float32, "float16": _np.float16}
 
@@ -203,7 +210,7 @@ def _check_out(out, shape):
 
 
 class _Front:
-    """What the batch augmenters share: the seed with the rank and the DataLoader worker
+    """What `PixMix` and `AugMix` share: the seed with the rank and the DataLoader worker
     folded in, the extension object (`self._aug`) with its per-process thread pool,
     pickling, the stream position, and the inputs and outputs of a call (numpy, torch,
     DLPack, lists of images; NCHW or NHWC).
@@ -424,8 +431,8 @@ class _Front:
 
 
 class _PerSample:
-    """One image at a time, for a Dataset's ``__getitem__``: mixed into `PixMix` by
-    `Transform`."""
+    """One image at a time, for a Dataset's ``__getitem__``: mixed into `PixMix` and
+    `AugMix` by `Transform` and `AugMixTransform`."""
 
     def __call__(self, image, dtype=None):
         """Augments one image; see the class."""
@@ -446,7 +453,7 @@ class _PerSample:
         return out[0] if self._views == 1 else tuple(out)
 
     def batch(self, batch, dtype=None, out=None):
-        """Augments a batch, as the batch augmenter (`PixMix`) does."""
+        """Augments a batch, as the batch augmenter (`PixMix`, `AugMix`) does."""
         return _Front.__call__(self, batch, dtype, out)
 
 
@@ -532,6 +539,94 @@ class Transform(_PerSample, PixMix):
         loader = DataLoader(data, batch_size=128, shuffle=True, num_workers=4,
                             persistent_workers=True)
         for x, y in loader:        # x: 128 x 3 x 32 x 32 float32, normalized
+            ...
+    """
+
+
+class AugMix(_Front):
+    """A seeded AugMix augmenter of batches (Hendrycks et al., ICLR 2020), equal to the
+    released code (`google-research/augmix`, function ``aug``), on the CPU.
+
+    preset: "cifar" (32x32, flip + padded crop, severity 3, mean and std 0.5) or "imagenet"
+    (224x224, random resized crop + flip, severity 1, ImageNet mean and std), the released
+    recipes; every setting below overrides it.
+    width: chains mixed (1 to 8); depth: operators per chain (1 to 3, or -1 for uniform in
+    1..=3 per chain); alpha: the concentration of the Dirichlet chain weights and both
+    shapes of the Beta mixing weight (0.001 to 1e6); severity: 1 to 10 (None: the preset's);
+    all_ops: the 13 operators rather than the default 9.
+    jsd: return the three views of the Jensen-Shannon consistency loss: a batch of N
+    images gives 3N x 3 x S x S in three stacked blocks ``[clean(N); aug1(N); aug2(N)]``
+    (``torch.split(x, N)`` or ``x.reshape(3, N, 3, S, S)`` separates them). The clean view
+    is the train-transformed, normalized image; the two AugMix views are independent draws
+    on the same train transform, as the released ``AugMixDataset`` returns them. A JSD
+    batch consumes one sample of the random stream per image, and its aug1 block equals
+    what ``jsd=False`` gives for the same seed and position.
+
+    seed, rank, worker, device, threads, size, padding, scale, ratio, mean, std,
+    normalize and layout as for `PixMix`. device: "cpu" (this build runs AugMix on the
+    CPU only: "cuda" is a ValueError). Inputs, dtypes and outputs are PixMix's: numpy,
+    torch CPU tensors and host DLPack producers, batches or lists of images of any sizes,
+    channel-last or channel-first; the output is N (3N with jsd) x 3 x S x S or, with
+    layout="NHWC", N x S x S x 3.
+
+    Invalid values raise ValueError naming the value. An augmenter pickles (its settings,
+    seed and position), keeps working in a forked child, draws its own reproducible stream
+    in each DataLoader worker and may be shared by threads (calls take turns).
+    """
+
+    _SETTINGS = ("size", "padding", "scale", "ratio", "severity", "all_ops", "mean", "std",
+                 "normalize", "width", "depth", "alpha")
+
+    def __init__(self, preset="cifar", width=3, depth=-1, alpha=1.0, severity=None, *,
+                 all_ops=False, jsd=False, seed=0, device="cpu", rank=None, size=None,
+                 padding=None, scale=None, ratio=None, mean=None, std=None, normalize=True,
+                 layout="NCHW", worker=None, threads=None):
+        if rank is None and "RANK" in _os.environ:
+            rank = int(_os.environ["RANK"])
+        args = dict(preset=preset, width=width, depth=depth, alpha=alpha, severity=severity,
+                    all_ops=all_ops, jsd=jsd, seed=seed, device=str(device), rank=rank,
+                    size=size, padding=padding, scale=scale, ratio=ratio, mean=mean, std=std,
+                    normalize=normalize, layout=layout, worker=worker, threads=threads)
+        self._build(args, None)
+
+    def _extension(self, args, settings, stream, state):
+        if not isinstance(args["jsd"], (bool, _np.bool_)):
+            raise ValueError(f"jsd must be True or False, got {args['jsd']!r}")
+        self._views = 3 if args["jsd"] else 1
+        return _AugMixer(args["preset"], stream, self._ordinal, settings, bool(args["jsd"]),
+                         args["threads"])
+
+    @property
+    def jsd(self):
+        """Whether a call returns the three JSD views of every image."""
+        return self._views == 3
+
+    def _describe(self):
+        s = self._aug.settings()
+        return (f"size={self.size}, width={s['width']}, depth={s['depth']}, "
+                f"alpha={s['alpha']}, severity={s['severity']}, jsd={self.jsd}")
+
+
+
+class AugMixTransform(_PerSample, AugMix):
+    """AugMix of one image at a time, for a Dataset's ``__getitem__`` (torchvision style).
+
+    Takes the settings of `AugMix`. Called with a PIL image (any mode; made RGB), an
+    H x W x 3 or 3 x H x W uint8 numpy array, or a uint8 torch tensor, it returns the
+    augmented 3 x S x S sample (a float32 numpy array, or a torch tensor for a torch
+    input); with ``jsd=True`` a tuple of three such views ``(clean, aug1, aug2)``, as the
+    released ``AugMixDataset`` returns them: the default collate makes it a list of three
+    N x 3 x S x S batches, which ``torch.cat(views)`` stacks as ``AugMix(jsd=True)`` does.
+    Each DataLoader worker draws its own reproducible stream, as with `Transform`.
+
+        from torch.utils.data import DataLoader
+        from torchvision.datasets import CIFAR10
+
+        data = CIFAR10("data", train=True, download=True,
+                       transform=pixmix.AugMixTransform(preset="cifar", jsd=True, seed=0))
+        loader = DataLoader(data, batch_size=128, shuffle=True, num_workers=4,
+                            persistent_workers=True)
+        for (clean, aug1, aug2), y in loader:   # each 128 x 3 x 32 x 32 float32
             ...
     """
 
