@@ -2,7 +2,9 @@
 //! with device buffers handed in by address or by DLPack) behind a small class.
 //! `pixmix/__init__.py` adds the numpy, torch and DLPack front.
 
+mod augmix;
 mod dlpack;
+mod settings;
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -17,11 +19,12 @@ use pyo3::types::PyBytes;
 
 use pixmix::cuda::{CudaExecutor, RawStream};
 use pixmix::{
-    BatchPlan, Config, CpuExecutor, Dtype, ImageView, MixingSet, Planner, Preset, Rgb8Image,
-    Tensor, TensorData, TrainTransform,
+    BatchPlan, Config, CpuExecutor, Dtype, ImageView, MixingSet, Planner, Rgb8Image, Tensor,
+    TensorData,
 };
 
 use dlpack::{DEVICE_CUDA, Storage};
+use settings::configure;
 
 fn err(e: pixmix::Error) -> PyErr {
     match e {
@@ -101,16 +104,21 @@ impl Pool {
     }
 }
 
+/// The state behind `mutex`, waiting (without the GIL) while another thread uses it.
+fn lock<'a, T: Send>(mutex: &'a Mutex<T>, py: Python<'_>) -> MutexGuard<'a, T> {
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return guard,
+            Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+            Err(TryLockError::WouldBlock) => py.detach(|| drop(mutex.lock())),
+        }
+    }
+}
+
 impl Augmenter {
     /// The state, waiting (without the GIL) while another thread uses it.
     fn lock(&self, py: Python<'_>) -> MutexGuard<'_, Inner> {
-        loop {
-            match self.inner.try_lock() {
-                Ok(guard) => return guard,
-                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
-                Err(TryLockError::WouldBlock) => py.detach(|| drop(self.inner.lock())),
-            }
-        }
+        lock(&self.inner, py)
     }
 }
 
@@ -141,6 +149,24 @@ fn views_of<'a>(list: &'a [PyReadonlyArray3<'_, u8>]) -> PyResult<Vec<ImageView<
                 .map_err(|e| PyValueError::new_err(format!("image {i}: {e}")))
         })
         .collect()
+}
+
+/// The images of an N x H x W x 3 uint8 array, as views of numpy's memory.
+fn batch_views<'a>(batch: &'a PyReadonlyArray4<'_, u8>) -> PyResult<Vec<ImageView<'a>>> {
+    let shape = batch.shape().to_vec();
+    if shape[3] != 3 || shape[1] == 0 || shape[2] == 0 {
+        return Err(PyValueError::new_err(format!(
+            "expected N x H x W x 3 uint8 (RGB) with H, W > 0, got shape {shape:?}"
+        )));
+    }
+    let (h, w) = (shape[1], shape[2]);
+    let data = batch
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
+    data.chunks_exact(h * w * 3)
+        .map(|c| ImageView::new(w, h, c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)
 }
 
 /// An N x 3 x S x S host tensor as a numpy array.
@@ -467,21 +493,7 @@ impl Augmenter {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut me = self.lock(py);
         let dtype = dtype_of(dtype)?;
-        let shape = batch.shape().to_vec();
-        if shape[3] != 3 || shape[1] == 0 || shape[2] == 0 {
-            return Err(PyValueError::new_err(format!(
-                "expected N x H x W x 3 uint8 (RGB) with H, W > 0, got shape {shape:?}"
-            )));
-        }
-        let (h, w) = (shape[1], shape[2]);
-        let data = batch
-            .as_slice()
-            .map_err(|_| PyValueError::new_err("the batch must be C-contiguous"))?;
-        let images = data
-            .chunks_exact(h * w * 3)
-            .map(|c| ImageView::new(w, h, c))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
+        let images = batch_views(&batch)?;
         let tensor = me.augment_host(py, &images, dtype)?;
         to_numpy(py, tensor)
     }
@@ -631,144 +643,6 @@ impl Augmenter {
     }
 }
 
-/// `value` extracted, or a ValueError naming the setting and the value.
-macro_rules! take {
-    ($value:expr, $name:literal, $what:literal) => {
-        $value.extract().map_err(|_| {
-            PyValueError::new_err(format!(
-                concat!($name, " must be ", $what, ", got {}"),
-                $value
-                    .repr()
-                    .map_or_else(|_| "?".to_string(), |r| r.to_string())
-            ))
-        })?
-    };
-}
-
-/// The preset's configuration with the overrides of `settings` (keys as
-/// `pixmix.PixMix` names them), validated.
-fn configure(preset: &str, settings: &Bound<'_, pyo3::types::PyDict>) -> PyResult<Config> {
-    let preset = preset.parse::<Preset>().map_err(err)?;
-    let mut config = Config::preset(preset);
-    let base = config.clone();
-    let get = |key: &str| {
-        settings
-            .get_item(key)
-            .ok()
-            .flatten()
-            .filter(|v| !v.is_none())
-    };
-    for key in settings.keys() {
-        let key: String = key.extract()?;
-        const KNOWN: [&str; 12] = [
-            "size",
-            "padding",
-            "scale",
-            "ratio",
-            "mixing_resize",
-            "k",
-            "beta",
-            "severity",
-            "all_ops",
-            "mean",
-            "std",
-            "normalize",
-        ];
-        if !KNOWN.contains(&key.as_str()) {
-            return Err(PyValueError::new_err(format!("unknown setting '{key}'")));
-        }
-    }
-    if let Some(v) = get("size") {
-        config.size = take!(v, "size", "an integer in 1..=4096");
-        if get("mixing_resize").is_none() {
-            // The preset's proportion (32 -> 36, 224 -> 256), as torchvision resizes 256
-            // for a 224 crop.
-            config.mixing_resize = (config.size * base.mixing_resize).div_ceil(base.size);
-        }
-    }
-    if let Some(v) = get("mixing_resize") {
-        config.mixing_resize = take!(v, "mixing_resize", "a positive integer");
-    }
-    let padding = get("padding");
-    let (scale, ratio) = (get("scale"), get("ratio"));
-    if padding.is_some() && (scale.is_some() || ratio.is_some()) {
-        return Err(PyValueError::new_err(
-            "padding belongs to the flip + padded crop (cifar), scale and ratio to the random \
-             resized crop (imagenet); give one or the other",
-        ));
-    }
-    if let Some(p) = padding {
-        config.train = TrainTransform::FlipPadCrop {
-            padding: take!(p, "padding", "an integer >= 0"),
-        };
-    }
-    if scale.is_some() || ratio.is_some() {
-        let (mut s, mut r) = match Config::preset(Preset::Imagenet).train {
-            TrainTransform::ResizedCropFlip { scale, ratio } => (scale, ratio),
-            TrainTransform::FlipPadCrop { .. } => unreachable!("imagenet crops at random"),
-        };
-        if let TrainTransform::ResizedCropFlip { scale, ratio } = base.train {
-            (s, r) = (scale, ratio);
-        }
-        if let Some(v) = scale {
-            s = take!(v, "scale", "a pair (min, max)");
-        }
-        if let Some(v) = ratio {
-            r = take!(v, "ratio", "a pair (min, max)");
-        }
-        config.train = TrainTransform::ResizedCropFlip { scale: s, ratio: r };
-    }
-    if let Some(v) = get("k") {
-        config.k = take!(v, "k", "an integer in 0..=64");
-    }
-    if let Some(v) = get("beta") {
-        config.beta = take!(v, "beta", "a number > 0");
-    }
-    if let Some(v) = get("severity") {
-        config.severity = take!(v, "severity", "an integer in 1..=10");
-    }
-    if let Some(v) = get("all_ops") {
-        config.all_ops = take!(v, "all_ops", "True or False");
-    }
-    let normalize = match get("normalize") {
-        Some(v) => take!(v, "normalize", "True or False"),
-        None => true,
-    };
-    if !normalize {
-        if get("mean").is_some() || get("std").is_some() {
-            return Err(PyValueError::new_err(
-                "normalize=False gives [0, 1] output; it takes no mean or std",
-            ));
-        }
-        config.mean = [0.0; 3];
-        config.std = [1.0; 3];
-    }
-    if let Some(v) = get("mean") {
-        config.mean = channels(&v, "mean")?;
-    }
-    if let Some(v) = get("std") {
-        config.std = channels(&v, "std")?;
-    }
-    config.validate().map_err(err)?;
-    Ok(config)
-}
-
-/// A per-channel value: one number for all three channels, or three.
-fn channels(v: &Bound<'_, PyAny>, name: &str) -> PyResult<[f32; 3]> {
-    if let Ok(x) = v.extract::<f32>() {
-        return Ok([x; 3]);
-    }
-    let list: Vec<f32> = v.extract().map_err(|_| {
-        PyValueError::new_err(format!("{name} must be a number or three numbers, got {v}"))
-    })?;
-    <[f32; 3]>::try_from(list.as_slice()).map_err(|_| {
-        PyValueError::new_err(format!(
-            "{name} must be a number or three numbers, got {} numbers",
-            list.len()
-        ))
-    })
-}
-
 /// The mixing set a pickled augmenter carried.
 fn carried(sizes: &[(usize, usize)], bytes: &[u8]) -> pixmix::Result<MixingSet> {
     let mut images = Vec::with_capacity(sizes.len());
@@ -821,6 +695,7 @@ fn rank_seed(seed: u64, rank: u64) -> u64 {
 #[pymodule]
 fn _pixmix(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Augmenter>()?;
+    m.add_class::<augmix::AugMixer>()?;
     m.add_class::<Batch>()?;
     m.add_function(wrap_pyfunction!(rank_seed, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

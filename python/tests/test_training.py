@@ -22,7 +22,8 @@ def cifar(**kw):
 
 
 def test_only_the_api_is_exported():
-    assert set(pixmix.__all__) == {"Batch", "PixMix", "Transform", "__version__"}
+    assert set(pixmix.__all__) == {"AugMix", "AugMixTransform", "Batch", "PixMix", "Transform",
+                                   "__version__"}
     assert not {"np", "os", "sys"} & set(dir(pixmix))
     assert not hasattr(pixmix, "np") and not hasattr(pixmix, "os")
 
