@@ -563,8 +563,9 @@ class AugMix(_Front):
     what ``jsd=False`` gives for the same seed and position.
 
     seed, rank, worker, device, threads, size, padding, scale, ratio, mean, std,
-    normalize and layout as for `PixMix`. device: "cpu" (this build runs AugMix on the
-    CPU only: "cuda" is a ValueError). Inputs, dtypes and outputs are PixMix's: numpy,
+    normalize and layout as for `PixMix`. device: "cpu", or "cuda"/"cuda:N" to run every
+    chain on a GPU with the CPU's bytes (the batch is copied back to the host; torch CUDA
+    inputs come back on their device). Inputs, dtypes and outputs are PixMix's: numpy,
     torch CPU tensors and host DLPack producers, batches or lists of images of any sizes,
     channel-last or channel-first; the output is N (3N with jsd) x 3 x S x S or, with
     layout="NHWC", N x S x S x 3.

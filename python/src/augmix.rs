@@ -34,15 +34,11 @@ struct Inner {
 /// An AugMix pipeline for `config` seeded with `stream_seed`, on the device `ordinal`
 /// names (None: the CPU). Every (re)build goes through here.
 fn build(config: AugMixConfig, stream_seed: u64, ordinal: Option<usize>) -> PyResult<AugMix> {
-    let augmix = AugMix::new(config, stream_seed).map_err(err)?;
-    match ordinal {
-        None => Ok(augmix),
-        // The CUDA executor plugs in here: `augmix.use_cuda(o).map_err(err)?; Ok(augmix)`.
-        Some(o) => Err(PyValueError::new_err(format!(
-            "AugMix runs on the CPU in this build (device cuda:{o} was asked for); use \
-             device='cpu'"
-        ))),
+    let mut augmix = AugMix::new(config, stream_seed).map_err(err)?;
+    if let Some(o) = ordinal {
+        augmix.use_cuda(o).map_err(err)?;
     }
+    Ok(augmix)
 }
 
 impl Inner {

@@ -103,6 +103,22 @@ def test_cuda_batches_equal_cpu_batches():
         assert a.dtype == dtype and np.array_equal(a, b)
 
 
+def test_augmix_cuda_batches_equal_cpu_batches():
+    x = np.random.default_rng(5).integers(0, 256, (6, 40, 36, 3), dtype=np.uint8)
+    for jsd in (False, True):
+        try:
+            gpu = pixmix.AugMix(preset="cifar", jsd=jsd, seed=4, device="cuda:0")
+        except Exception as e:  # no driver or no device
+            if REQUIRE:
+                raise
+            pytest.skip(f"no CUDA device: {e}")
+        cpu = pixmix.AugMix(preset="cifar", jsd=jsd, seed=4)
+        for dtype in (np.float32, np.float16):
+            a, b = gpu(x, dtype=dtype), cpu(x, dtype=dtype)
+            assert a.shape == ((18 if jsd else 6), 3, 32, 32)
+            assert a.dtype == dtype and np.array_equal(a, b)
+
+
 def test_a_cuda_batch_is_exported_through_dlpack_with_its_stream_hand_off():
     x = batch(4, seed=1)
     cuda_aug = cuda_augmenter(preset="cifar", fractals=4, seed=3)
