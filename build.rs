@@ -17,8 +17,9 @@ use std::process::Command;
 /// The architectures the fatbin holds machine code for: Turing to Blackwell.
 const ARCHS: [u32; 7] = [75, 80, 86, 89, 90, 100, 120];
 
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 9] = [
     "common.cuh",
+    "exact_double.cuh",
     "flame.cuh",
     "plan.cuh",
     "mixing.cuh",

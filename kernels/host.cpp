@@ -68,6 +68,8 @@ double pixmix_host_log2(double x) { return pixmix_log2(x); }
 double pixmix_host_exp2(double y) { return pixmix_exp2(y); }
 u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
+u64 pixmix_host_dmul(u64 a, u64 b) { return pixmix_dmul(a, b); }
+u64 pixmix_host_dadd(u64 a, u64 b) { return pixmix_dadd(a, b); }
 
 // Sizes and field offsets of the shared structs, for the layout test.
 void pixmix_host_layout(u64* out) {

@@ -1,6 +1,7 @@
 // The base operators evaluated at one output pixel, as src/ops computes whole rows.
 #pragma once
 #include "common.cuh"
+#include "exact_double.cuh"
 #include "plan.cuh"
 
 PIXMIX_HD u8 pixmix_luma(const u8* p) {

@@ -42,6 +42,8 @@ unsafe extern "C" {
     fn pixmix_host_f16(v: f32) -> u16;
     fn pixmix_host_bf16(v: f32) -> u16;
     fn pixmix_host_layout(out: *mut u64);
+    fn pixmix_host_dmul(a: u64, b: u64) -> u64;
+    fn pixmix_host_dadd(a: u64, b: u64) -> u64;
 }
 
 /// The kernels' `pixmix_pow`, compiled for the host.
@@ -72,6 +74,22 @@ pub fn host_f16(v: f32) -> u16 {
 pub fn host_bf16(v: f32) -> u16 {
     // SAFETY: a pure function of a float.
     unsafe { pixmix_host_bf16(v) }
+}
+
+/// The kernels' integer emulation of the double product `a * b`, compiled for the host
+/// (IEEE for finite operands; NaN for a non-finite one).
+#[doc(hidden)]
+pub fn host_dmul(a: f64, b: f64) -> f64 {
+    // SAFETY: a pure function of two integers.
+    f64::from_bits(unsafe { pixmix_host_dmul(a.to_bits(), b.to_bits()) })
+}
+
+/// The kernels' integer emulation of the double sum `a + b`, compiled for the host (IEEE
+/// for finite operands; NaN for a non-finite one).
+#[doc(hidden)]
+pub fn host_dadd(a: f64, b: f64) -> f64 {
+    // SAFETY: a pure function of two integers.
+    f64::from_bits(unsafe { pixmix_host_dadd(a.to_bits(), b.to_bits()) })
 }
 
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.
