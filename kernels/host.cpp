@@ -70,6 +70,16 @@ u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
 u64 pixmix_host_dmul(u64 a, u64 b) { return pixmix_dmul(a, b); }
 u64 pixmix_host_dadd(u64 a, u64 b) { return pixmix_dadd(a, b); }
+u8 pixmix_host_bilinear(const u8* corners, u64 dx, u64 dy) {
+    return pixmix_bilinear(corners[0], corners[1], corners[2], corners[3], dx, dy);
+}
+// Writes ix, iy, dx, dy where the point lies inside.
+bool pixmix_host_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* whole, u64* weights) {
+    return pixmix_affine_point(w, h, m, x, y, whole[0], whole[1], weights[0], weights[1]);
+}
+void pixmix_host_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
+    pixmix_affine(img, w, h, m, x, y, out);
+}
 
 // Sizes and field offsets of the shared structs, for the layout test.
 void pixmix_host_layout(u64* out) {
