@@ -5,28 +5,62 @@
 use cudarc::nvrtc::{CompileOptions, compile_ptx_with_opts};
 use pixmix::kernels::{FATBIN, KERNEL_NAMES, SOURCE};
 
-#[test]
-fn embedded_source_compiles_with_nvrtc() {
+/// Whether libnvrtc loads; says so on stderr where it does not (an error under
+/// PIXMIX_REQUIRE_NVRTC).
+fn nvrtc_present(test: &str) -> bool {
     // SAFETY: only tries to open the shared library.
-    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED embedded_source_compiles_with_nvrtc: libnvrtc not found"
-        );
-        assert!(
-            std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
-            "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
-        );
-        return;
+    if unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return true;
     }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: libnvrtc not found");
+    assert!(
+        std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
+        "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
+    );
+    false
+}
+
+/// `source` compiled by NVRTC for compute_80, without fused multiply-adds, as PTX.
+fn nvrtc_ptx(source: &str) -> String {
     let opts = CompileOptions {
         fmad: Some(false),
         options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
         ..Default::default()
     };
-    let ptx = compile_ptx_with_opts(SOURCE, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
-    let text = ptx.to_src();
+    let ptx = compile_ptx_with_opts(source, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
+    ptx.to_src()
+}
+
+/// Double-precision (`.f64`) instructions of each entry of a PTX module.
+fn f64_instructions(ptx: &str) -> Vec<(String, usize)> {
+    let module = cuda_emu::ptx::parse(ptx).expect("the PTX parses");
+    module
+        .functions
+        .iter()
+        .filter(|f| f.is_entry)
+        .map(|f| {
+            let count = f
+                .body
+                .iter()
+                .filter(|s| match s {
+                    cuda_emu::ptx::ast::Statement::Instr(i) => {
+                        i.modifiers.iter().any(|m| m == "f64")
+                    }
+                    _ => false,
+                })
+                .count();
+            (f.name.clone(), count)
+        })
+        .collect()
+}
+
+#[test]
+fn embedded_source_compiles_with_nvrtc() {
+    if !nvrtc_present("embedded_source_compiles_with_nvrtc") {
+        return;
+    }
+    let text = nvrtc_ptx(SOURCE);
     for name in KERNEL_NAMES {
         assert!(
             text.contains(&format!(".entry {name}")),
@@ -51,7 +85,8 @@ fn the_fatbin_is_embedded_when_kernels_are_required() {
 /// Double-precision instructions per kernel in the fatbin's PTX. Most GPUs run them at
 /// 1/64 of single precision, so the per-element kernels must do without: the resize passes
 /// already do (their filters are computed once per sample on the host); the pixel kernel's
-/// power and affine interpolation still use them (listed, not yet required to be zero).
+/// power still uses them (listed, not yet required to be zero; its affine sampler has none,
+/// [`the_affine_sampler_executes_no_double_precision`]).
 #[test]
 fn the_resize_kernels_execute_no_double_precision() {
     let Some(bin) = FATBIN else {
@@ -66,25 +101,36 @@ fn the_resize_kernels_execute_no_double_precision() {
     let entries = cuda_emu::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
     assert!(!entries.is_empty());
     for entry in entries {
-        let module = cuda_emu::ptx::parse(&entry.text).expect("the PTX parses");
-        for f in module.functions.iter().filter(|f| f.is_entry) {
-            let f64s = f
-                .body
-                .iter()
-                .filter(|s| match s {
-                    cuda_emu::ptx::ast::Statement::Instr(i) => {
-                        i.modifiers.iter().any(|m| m == "f64")
-                    }
-                    _ => false,
-                })
-                .count();
-            println!(
-                "compute_{:?} {}: {f64s} f64 instructions",
-                entry.arch, f.name
-            );
-            if f.name.starts_with("pixmix_train_pass") {
-                assert_eq!(f64s, 0, "{} uses double precision", f.name);
+        for (name, f64s) in f64_instructions(&entry.text) {
+            println!("compute_{:?} {name}: {f64s} f64 instructions", entry.arch);
+            if name.starts_with("pixmix_train_pass") {
+                assert_eq!(f64s, 0, "{name} uses double precision");
             }
         }
     }
+}
+
+/// The pixel kernel's affine sampler (rotate, shear, translate) alone, in a probe kernel
+/// compiled by NVRTC: Pillow's double arithmetic emulated with integers, so no
+/// double-precision instruction at all, the loads of the matrix included.
+#[test]
+fn the_affine_sampler_executes_no_double_precision() {
+    if !nvrtc_present("the_affine_sampler_executes_no_double_precision") {
+        return;
+    }
+    let probe = format!(
+        "{SOURCE}
+extern \"C\" __global__ void pixmix_affine_probe(const u8* img, i32 w, i32 h, const OpDesc* d, u8* out) {{
+    i32 x = (i32)threadIdx.x, y = (i32)blockIdx.x;
+    pixmix_affine(img, w, h, d->m, x, y, out + ((u64)y * w + x) * 3);
+}}
+"
+    );
+    let counts = f64_instructions(&nvrtc_ptx(&probe));
+    let (_, f64s) = counts
+        .iter()
+        .find(|(name, _)| name == "pixmix_affine_probe")
+        .expect("the probe kernel");
+    println!("compute_80 pixmix_affine (probe kernel): {f64s} f64 instructions");
+    assert_eq!(*f64s, 0, "the affine sampler uses double precision");
 }
