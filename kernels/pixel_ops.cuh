@@ -86,31 +86,27 @@ PIXMIX_HD u8 pixmix_bilinear(u8 a, u8 b, u8 a2, u8 b2, u64 dx, u64 dy) {
     return pixmix_lerp_rows(v1, pixmix_lerp53(a2, b2, dx), dy);
 }
 
-// One coordinate of an input point inside the image (0 <= c < size, as double bits): the whole
-// pixel at or below c - 0.5 (-1 on (-0.5, 0)) and the weight of the next one, in units of
-// 2^-53. The weight is exactly a multiple of 2^-53 in [0, 1]: for c >= 0.5, c and c - 0.5
-// are multiples of 2^-53 (c - 0.5 exact), and so is their fraction; for c < 0.5, c - 0.5
-// lands in [-0.5, 0) and c - 0.5 + 1 in [0.5, 1], rounded once more (to 1 for c just below 0.5).
+// One coordinate of an input point inside the image (+0 <= c < size, as double bits): the
+// whole pixel at or below c - 0.5 (-1 on (-0.5, 0)) and the weight of the next one, in
+// units of 2^-53, which is exact: a whole number in [0, 2^53].
 PIXMIX_HD void pixmix_affine_split(u64 c, i64& whole, u64& weight53) {
-    u64 s = pixmix_dadd(c, 0xbfe0000000000000ull);  // c - 0.5
-    if (s & PIXMIX_D_SIGN) {
-        u64 d = pixmix_dadd(s, 0x3ff0000000000000ull);  // s + 1, in [0.5, 1]
+    if (c < 0x3fe0000000000000ull) {
+        // c < 0.5: c - 0.5 lands in [-0.5, 0), and c - 0.5 + 1 in [0.5, 1], rounded
+        // once more (to 1 for c just below 0.5).
+        u64 d = pixmix_dadd(pixmix_dadd(c, 0xbfe0000000000000ull), 0x3ff0000000000000ull);
         whole = -1;
         weight53 = ((d & (PIXMIX_D_HIDDEN - 1)) | PIXMIX_D_HIDDEN) << ((i32)(d >> 52) - 1022);
         return;
     }
-    if (s == 0) {
-        whole = 0;
-        weight53 = 0;
-        return;
-    }
-    // s = m * 2^-k with 2^-53 <= s < 2^31: 21 < k <= 105.
+    // 0.5 <= c = m * 2^-k < 2^31, so 22 <= k <= 53: c and c - 0.5 (exact) are multiples of
+    // 2^-53, and the fraction of c is frac53 * 2^-53.
     i32 e;
-    u64 m = pixmix_d_unpack(s, e);
+    u64 m = pixmix_d_unpack(c, e);
     i32 k = -e;
-    whole = k < 64 ? (i64)(m >> k) : 0;
-    u64 frac = k < 64 ? m & ((1ull << k) - 1) : m;
-    weight53 = k <= 53 ? frac << (53 - k) : frac >> (k - 53);
+    u64 frac53 = (m & ((1ull << k) - 1)) << (53 - k);
+    u64 half = 1ull << 52;
+    whole = (i64)(m >> k) - (frac53 < half ? 1 : 0);
+    weight53 = frac53 < half ? frac53 + half : frac53 - half;
 }
 
 // Where output pixel (x, y) samples the w x h input under the affine map m (doubles, as
@@ -122,12 +118,11 @@ PIXMIX_HD bool pixmix_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64
     u64 xc = pixmix_d_from_int(2 * (u64)x + 1, -1), yc = pixmix_d_from_int(2 * (u64)y + 1, -1);
     u64 xin = pixmix_dadd(pixmix_dadd(pixmix_dmul(m[0], xc), pixmix_dmul(m[1], yc)), m[2]);
     u64 yin = pixmix_dadd(pixmix_dadd(pixmix_dmul(m[3], xc), pixmix_dmul(m[4], yc)), m[5]);
-    // 0 <= xin < w: non-negative doubles order as their bits, and negative ones, infinities
-    // and NaNs all compare above w's; -0 counts as 0.
-    if (!((xin == PIXMIX_D_SIGN ? 0 : xin) < pixmix_d_from_int((u64)w, 0) &&
-          (yin == PIXMIX_D_SIGN ? 0 : yin) < pixmix_d_from_int((u64)h, 0))) {
-        return false;
-    }
+    // -0 counts as 0. Then 0 <= xin < w: non-negative doubles order as their bits, and
+    // negative ones, infinities and NaNs all compare above w's.
+    xin = xin == PIXMIX_D_SIGN ? 0 : xin;
+    yin = yin == PIXMIX_D_SIGN ? 0 : yin;
+    if (!(xin < pixmix_d_from_int((u64)w, 0) && yin < pixmix_d_from_int((u64)h, 0))) return false;
     pixmix_affine_split(xin, ix, dx);
     pixmix_affine_split(yin, iy, dy);
     return true;
