@@ -53,21 +53,28 @@ PIXMIX_HD u64 pixmix_d_unpack(u64 b, i32& e) {
     return m << s;
 }
 
-// The double nearest to (m + t) * 2^e with sign `sign`, where 2^63 <= m < 2^64 and
-// 0 <= t < 1 is only known to be non-zero (sticky) or zero.
-PIXMIX_HD u64 pixmix_d_round(u64 sign, u64 m, i32 e, bool sticky) {
+// The double nearest to m * 2^e with sign `sign`, where 2^63 <= m < 2^64 and bit 0 of m
+// also stands for any non-zero bits below it ("sticky": far below the rounding position,
+// it only tells an exact tie from a value above it).
+PIXMIX_HD u64 pixmix_d_round(u64 sign, u64 m, i32 e) {
     i32 field = e + 1086;  // exponent field of the leading bit, 2^(63 + e)
     if (field >= 2047) return sign | PIXMIX_D_INF;
-    // Normal results keep 53 bits; subnormal ones those at or above 2^-1074.
-    i32 shift = field >= 1 ? 11 : 12 - field;
-    if (shift > 64) return sign;  // below half the smallest subnormal
-    u64 q = shift == 64 ? 0 : m >> shift;
-    u64 rem = shift == 64 ? m : m & ((1ull << shift) - 1);
-    u64 half = 1ull << (shift - 1);
-    u64 up = rem > half || (rem == half && (sticky || (q & 1))) ? 1 : 0;
-    // q holds the hidden bit of a normal result, which adds one to the field (hence the
-    // - 1); rounding up to the next power of two carries into the field as well.
-    u64 bits = ((u64)(field >= 1 ? field - 1 : 0) << 52) + q + up;
+    u64 bits;
+    if (field >= 1) {
+        // Keep 53 bits. Adding half an ulp less one, plus the kept part's last bit, carries
+        // into the kept part exactly when rounding to nearest even goes up. The hidden bit
+        // adds one to the field (hence the - 1), and so does a carry to the next power of two.
+        u64 up = ((m & 0x7ff) + 0x3ff + ((m >> 11) & 1)) >> 11;
+        bits = ((u64)(field - 1) << 52) + (m >> 11) + up;
+    } else {
+        // Subnormal: keep the bits at or above 2^-1074.
+        i32 shift = 12 - field;
+        if (shift > 64) return sign;  // below half the smallest subnormal
+        u64 q = shift == 64 ? 0 : m >> shift;
+        u64 rem = shift == 64 ? m : m & ((1ull << shift) - 1);
+        u64 half = 1ull << (shift - 1);
+        bits = q + (rem > half || (rem == half && (q & 1)) ? 1 : 0);
+    }
     return sign | (bits >= PIXMIX_D_INF ? PIXMIX_D_INF : bits);
 }
 
@@ -77,6 +84,9 @@ PIXMIX_HD u64 pixmix_dmul(u64 a, u64 b) {
     u64 ma = a & ~PIXMIX_D_SIGN, mb = b & ~PIXMIX_D_SIGN;
     if (ma >= PIXMIX_D_INF || mb >= PIXMIX_D_INF) return PIXMIX_D_NAN;
     if (ma == 0 || mb == 0) return sign;
+    // A factor of +-1 (the shears' and translations' matrices) is exact.
+    if (ma == 0x3ff0000000000000ull) return sign | mb;
+    if (mb == 0x3ff0000000000000ull) return sign | ma;
     i32 ea, eb;
     u64 x = pixmix_d_unpack(ma, ea) << 11, y = pixmix_d_unpack(mb, eb) << 11;
     // x * y lies in [2^126, 2^128): its high word has 63 or 64 significant bits.
@@ -87,7 +97,7 @@ PIXMIX_HD u64 pixmix_dmul(u64 a, u64 b) {
         lo <<= 1;
         e -= 1;
     }
-    return pixmix_d_round(sign, hi, e, lo != 0);
+    return pixmix_d_round(sign, hi | (lo != 0 ? 1 : 0), e);
 }
 
 // a + b in IEEE double.
@@ -103,13 +113,16 @@ PIXMIX_HD u64 pixmix_dadd(u64 a, u64 b) {
         mb = t;
     }
     if (mb == 0) return ma == 0 ? (a & b) : a;  // -0 only for -0 + -0
-    i32 ea, eb;
-    // 10 guard bits below the significands, and bit 63 free for a carry.
-    u64 x = pixmix_d_unpack(ma, ea) << 10, y = pixmix_d_unpack(mb, eb) << 10;
-    i32 d = ea - eb;
-    // Aligned, with any bits shifted out jammed into bit 0 ("sticky"). Bits are lost only
-    // for d > 10; then a difference keeps at least 2^61 and normalizes by at most 2
-    // places, so the jammed bit stays far below the rounding position and stands in
+    // Significands with the hidden bit and 10 guard bits below (subnormals: no hidden bit,
+    // the smallest exponent), and bit 63 free for a carry.
+    i32 fa = (i32)(ma >> 52), fb = (i32)(mb >> 52);
+    u64 x = ((ma & (PIXMIX_D_HIDDEN - 1)) | (fa != 0 ? PIXMIX_D_HIDDEN : 0)) << 10;
+    u64 y = ((mb & (PIXMIX_D_HIDDEN - 1)) | (fb != 0 ? PIXMIX_D_HIDDEN : 0)) << 10;
+    fa = fa != 0 ? fa : 1;
+    i32 d = fa - (fb != 0 ? fb : 1);
+    // Aligned, with any bits shifted out jammed into bit 0 (sticky). Bits are lost only for
+    // d > 10, where a is normal: then a difference keeps at least 2^61 and normalizes by at
+    // most 2 places, so the jammed bit stays far below the rounding position and stands in
     // exactly for the lost bits.
     if (d >= 63) {
         y = 1;
@@ -119,5 +132,5 @@ PIXMIX_HD u64 pixmix_dadd(u64 a, u64 b) {
     u64 r = (a ^ b) & PIXMIX_D_SIGN ? x - y : x + y;
     if (r == 0) return 0;  // x - x is +0 when rounding to nearest
     i32 s = pixmix_clz64(r);
-    return pixmix_d_round(a & PIXMIX_D_SIGN, r << s, ea - 10 - s, false);
+    return pixmix_d_round(a & PIXMIX_D_SIGN, r << s, fa - 1085 - s);
 }
