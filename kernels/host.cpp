@@ -70,8 +70,9 @@ u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
 u64 pixmix_host_dmul(u64 a, u64 b) { return pixmix_dmul(a, b); }
 u64 pixmix_host_dadd(u64 a, u64 b) { return pixmix_dadd(a, b); }
-u8 pixmix_host_bilinear(const u8* corners, u64 dx, u64 dy) {
-    return pixmix_bilinear(corners[0], corners[1], corners[2], corners[3], dx, dy);
+// Pixels: p00, p01 (row above), p10, p11 (row below), three bytes each.
+void pixmix_host_bilinear(const u8* pixels, u64 dx, u64 dy, u8* out) {
+    pixmix_bilinear(pixels, pixels + 3, pixels + 6, pixels + 9, dx, dy, out);
 }
 // Writes ix, iy, dx, dy where the point lies inside.
 bool pixmix_host_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* whole, u64* weights) {

@@ -23,26 +23,22 @@ PIXMIX_HD u8 pixmix_blend(u8 d, u8 i, float f) {
 
 // v rounded to 53 significant bits, to nearest, ties to even (v < 2^63). For v counting
 // units of 2^-53 (at least the ulp of any double >= 2^-53), this is the double rounding.
+// Branch-free: adding half the dropped range less one, plus the kept part's last bit,
+// carries into the kept part exactly when rounding goes up.
 PIXMIX_HD u64 pixmix_round53(u64 v) {
-    if (v < (1ull << 53)) return v;
-    i32 s = 11 - pixmix_clz64(v);  // bits below the 53 kept
-    u64 half = 1ull << (s - 1), rem = v & ((half << 1) - 1);
-    v -= rem;
-    if (rem > half || (rem == half && ((v >> s) & 1))) v += half << 1;
-    return v;
+    u64 mask = (1ull << (11 - pixmix_clz64(v | (1ull << 52)))) - 1;  // the dropped bits, if any
+    return (v + (mask >> 1) + ((v >> 1) & (mask ^ (mask >> 1)) ? 1 : 0)) & ~mask;
 }
 
 // The 128-bit hi * 2^64 + lo rounded as pixmix_round53, for values below 2^116 (so the
 // dropped bits lie in lo).
 PIXMIX_HD void pixmix_round53_wide(u64& hi, u64& lo) {
-    if (hi == 0 && lo < (1ull << 53)) return;
-    i32 s = (hi != 0 ? 75 - pixmix_clz64(hi) : 11 - pixmix_clz64(lo));
-    u64 half = 1ull << (s - 1), rem = lo & ((half << 1) - 1);
-    lo -= rem;
-    if (rem > half || (rem == half && ((lo >> s) & 1))) {
-        lo += half << 1;
-        hi += lo < (half << 1) ? 1 : 0;  // carry
-    }
+    i32 s = hi != 0 ? 75 - pixmix_clz64(hi) : 11 - pixmix_clz64(lo | (1ull << 52));
+    u64 mask = (1ull << s) - 1;
+    u64 add = (mask >> 1) + ((lo >> 1) & (mask ^ (mask >> 1)) ? 1 : 0);
+    u64 sum = lo + add;
+    hi += sum < add ? 1 : 0;  // carry
+    lo = sum & ~mask;
 }
 
 // a + (b - a) * dx for bytes a, b and dx = dx53 * 2^-53 (0 <= dx53 <= 2^53), in units of
@@ -78,12 +74,21 @@ PIXMIX_HD u8 pixmix_lerp_rows(u64 v1, u64 v2, u64 dy53) {
     return (u8)(vhi >> 42);  // floor of the value: 2^106 = 2^64 * 2^42
 }
 
-// Pillow's bilinear interpolation of bytes a, b (row above) and a2, b2 (row below) with
-// weights dx, dy in units of 2^-53.
-PIXMIX_HD u8 pixmix_bilinear(u8 a, u8 b, u8 a2, u8 b2, u64 dx, u64 dy) {
-    u64 v1 = pixmix_lerp53(a, b, dx);
-    if (dy == 0) return (u8)(v1 >> 53);  // Pillow skips the row below
-    return pixmix_lerp_rows(v1, pixmix_lerp53(a2, b2, dx), dy);
+// Pillow's bilinear interpolation of the pixels p00, p01 (row above) and p10, p11 (row
+// below) with weights dx, dy in units of 2^-53, three channels. Weights of 0 (whole-pixel
+// translations, shears along the other axis) skip their step: a + (b - a) * 0 is a.
+PIXMIX_HD void pixmix_bilinear(const u8* p00, const u8* p01, const u8* p10, const u8* p11, u64 dx,
+                               u64 dy, u8* out) {
+    if (dx == 0) {
+        for (int c = 0; c < 3; c++)
+            out[c] = dy == 0 ? p00[c] : pixmix_lerp_rows((u64)p00[c] << 53, (u64)p10[c] << 53, dy);
+        return;
+    }
+    for (int c = 0; c < 3; c++) {
+        u64 v1 = pixmix_lerp53(p00[c], p01[c], dx);
+        // Pillow skips the row below when dy is 0.
+        out[c] = dy == 0 ? (u8)(v1 >> 53) : pixmix_lerp_rows(v1, pixmix_lerp53(p10[c], p11[c], dx), dy);
+    }
 }
 
 // One coordinate of an input point inside the image (+0 <= c < size, as double bits): the
@@ -143,9 +148,7 @@ PIXMIX_HD void pixmix_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i
     i64 r1 = iy + 1 < h ? iy + 1 : r0;  // Pillow reads the same row again at the bottom edge
     const u8* row0 = img + r0 * w * 3;
     const u8* row1 = img + r1 * w * 3;
-    for (int c = 0; c < 3; c++) {
-        out[c] = pixmix_bilinear(row0[x0 * 3 + c], row0[x1 * 3 + c], row1[x0 * 3 + c], row1[x1 * 3 + c], dx, dy);
-    }
+    pixmix_bilinear(row0 + x0 * 3, row0 + x1 * 3, row1 + x0 * 3, row1 + x1 * 3, dx, dy, out);
 }
 
 // blend(SMOOTH(I), I, f) at (x, y); the one-pixel border keeps I.

@@ -44,7 +44,7 @@ unsafe extern "C" {
     fn pixmix_host_layout(out: *mut u64);
     fn pixmix_host_dmul(a: u64, b: u64) -> u64;
     fn pixmix_host_dadd(a: u64, b: u64) -> u64;
-    fn pixmix_host_bilinear(corners: *const u8, dx: u64, dy: u64) -> u8;
+    fn pixmix_host_bilinear(pixels: *const u8, dx: u64, dy: u64, out: *mut u8);
     fn pixmix_host_affine_point(
         w: i32,
         h: i32,
@@ -111,14 +111,16 @@ pub fn host_dadd(a: f64, b: f64) -> f64 {
     f64::from_bits(unsafe { pixmix_host_dadd(a.to_bits(), b.to_bits()) })
 }
 
-/// The kernels' bilinear interpolation of the bytes `[a, b, a2, b2]` (row above, row
-/// below) with weights `dx / 2^53` and `dy / 2^53` (each at most 2^53), compiled for the
-/// host.
+/// The kernels' bilinear interpolation of the pixels `[p00, p01, p10, p11]` (row above,
+/// row below) with weights `dx / 2^53` and `dy / 2^53` (each at most 2^53), compiled for
+/// the host.
 #[doc(hidden)]
-pub fn host_bilinear(corners: [u8; 4], dx: u64, dy: u64) -> u8 {
+pub fn host_bilinear(pixels: [[u8; 3]; 4], dx: u64, dy: u64) -> [u8; 3] {
     assert!(dx <= 1 << 53 && dy <= 1 << 53, "weights above 1");
-    // SAFETY: reads the four bytes.
-    unsafe { pixmix_host_bilinear(corners.as_ptr(), dx, dy) }
+    let mut out = [0u8; 3];
+    // SAFETY: reads the twelve bytes, writes three.
+    unsafe { pixmix_host_bilinear(pixels.as_flattened().as_ptr(), dx, dy, out.as_mut_ptr()) };
+    out
 }
 
 /// Where the kernels' affine sampler reads for output pixel (x, y) of a `w` x `h` image

@@ -4,9 +4,9 @@
 //! evaluations (release build: a few seconds):
 //!
 //! - the soft double product and sum against f64, bit for bit (2 x 3,000,000 pairs);
-//! - the fixed-point interpolation against Pillow's double formula (4,000,000 pixels,
-//!   a third with a + (b - a) * dx, a third with the last step, within ulps of a whole
-//!   number);
+//! - the fixed-point interpolation against Pillow's double formula (4,000,000 pixels of
+//!   three channels; in a third of them a + (b - a) * dx, in another third the last step,
+//!   lands within ulps of a whole number);
 //! - the input points and weights against Pillow's doubles (4,000,000 points: on or an ulp
 //!   beside 0, 0.25, 0.5, half-integers and the size; images up to i32::MAX a side);
 //! - whole images and chosen rows against `PreparedOp::Affine` rows: every rotation by
@@ -200,11 +200,20 @@ fn interpolation_equals_pillows_doubles() {
                 (dx, weight_near(&mut rng, t.clamp(0.0, 1.0)))
             }
         };
-        let want = pillow_bilinear(corners, dx as f64 / ONE as f64, dy as f64 / ONE as f64);
+        // The first channel as chosen, the others at random.
+        let mut pixels = [[0u8; 3]; 4];
+        let more = rng.next().to_le_bytes();
+        for (k, p) in pixels.iter_mut().enumerate() {
+            *p = [corners[k], more[2 * k], more[2 * k + 1]];
+        }
+        let want = [0, 1, 2].map(|c| {
+            let corners = pixels.map(|p| p[c]);
+            pillow_bilinear(corners, dx as f64 / ONE as f64, dy as f64 / ONE as f64)
+        });
         assert_eq!(
-            host_bilinear(corners, dx, dy),
+            host_bilinear(pixels, dx, dy),
             want,
-            "corners {corners:?}, dx {dx} / 2^53, dy {dy} / 2^53"
+            "pixels {pixels:?}, dx {dx} / 2^53, dy {dy} / 2^53"
         );
         n += 1;
     }
