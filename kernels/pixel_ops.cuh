@@ -21,8 +21,8 @@ PIXMIX_HD u8 pixmix_blend(u8 d, u8 i, float f) {
 // 2^-53 (2^-106 for the last product) and each double rounding is a rounding of an exact
 // integer to 53 significant bits. src/ops/affine.rs is the reference (tests/kernel_affine.rs).
 
-// v rounded to 53 significant bits, to nearest, ties to even (v < 2^63). For v counting
-// units of 2^-53 (at least the ulp of any double >= 2^-53), this is the double rounding.
+// v rounded to 53 significant bits, to nearest, ties to even (v < 2^63): for a value
+// v * 2^u in the range of normal doubles, its rounding to double, in the same units.
 // Branch-free: adding half the dropped range less one, plus the kept part's last bit,
 // carries into the kept part exactly when rounding goes up.
 PIXMIX_HD u64 pixmix_round53(u64 v) {
@@ -42,20 +42,21 @@ PIXMIX_HD void pixmix_round53_wide(u64& hi, u64& lo) {
 }
 
 // a + (b - a) * dx for bytes a, b and dx = dx53 * 2^-53 (0 <= dx53 <= 2^53), in units of
-// 2^-53. The exact product is a multiple of 2^-53 below 2^61 units, so its rounding is
-// pixmix_round53 (of the magnitude: rounding to nearest is symmetric); so is the sum's, which
-// is at least min(a, b) >= 0 since the product's magnitude rounds to at most |b - a|
-// (representable). Likewise the result lies between a and b.
+// 2^-53. The exact product is a whole number of units below 2^61, so its rounding is
+// pixmix_round53 (of the magnitude: rounding to nearest is symmetric). Its magnitude rounds
+// to at most |b - a| (representable; rounding is monotone), so the sum is a whole number
+// of units between a and b, rounded as pixmix_round53 too, and the result lies in [a, b].
 PIXMIX_HD u64 pixmix_lerp53(u32 a, u32 b, u64 dx53) {
     u64 p = pixmix_round53((u64)(b >= a ? b - a : a - b) * dx53);
     return pixmix_round53(b >= a ? ((u64)a << 53) + p : ((u64)a << 53) - p);
 }
 
-// (u8)(v1 + (v2 - v1) * dy) for v1, v2 from pixmix_lerp53 and dy = dy53 * 2^-53 (0 <= dy53 <=
-// 2^53). t = v2 - v1 rounds to a magnitude of at most v1 when v2 < v1 (-v1 is
-// representable), and the product to at most |t|, so the sum is >= 0 before and after its
-// rounding: truncation is floor. It is below 256 (v1, v2 <= 255, the overshoot of t's rounding
-// is far below half an ulp of 255), so the byte is the sum's whole part.
+// (u8)(v1 + (v2 - v1) * dy) for v1, v2 in [0, 255] from pixmix_lerp53 and dy = dy53 * 2^-53
+// (0 <= dy53 <= 2^53), each step rounded to double. The sum lies in [0, 256), so the byte
+// is its floor: if v2 < v1, t = v2 - v1 rounds to a magnitude of at most v1 (-v1 is
+// representable) and t * dy to at most |t|, so the sum is >= 0 before and after rounding;
+// if v2 >= v1, the sum is at least v1 >= 0 and at most v1 + t <= 255 + ulp(t) / 2, with
+// ulp(t) <= 2^-45 = ulp(255), so it rounds to at most 255.
 PIXMIX_HD u8 pixmix_lerp_rows(u64 v1, u64 v2, u64 dy53) {
     u64 t = pixmix_round53(v2 >= v1 ? v2 - v1 : v1 - v2);
     // t * dy in units of 2^-106: below 2^61 * 2^53.
