@@ -17,9 +17,10 @@ use std::process::Command;
 /// The architectures the fatbin holds machine code for: Turing to Blackwell.
 const ARCHS: [u32; 7] = [75, 80, 86, 89, 90, 100, 120];
 
-const HEADERS: [&str; 11] = [
+const HEADERS: [&str; 12] = [
     "augmix.cuh",
     "common.cuh",
+    "exact_double.cuh",
     "pow_tables.cuh",
     "flame.cuh",
     "flame_log.cuh",

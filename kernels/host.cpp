@@ -142,6 +142,19 @@ double pixmix_host_log2(double x) { return pixmix_log2(x); }
 double pixmix_host_exp2(double y) { return pixmix_exp2(y); }
 u16 pixmix_host_f16(float v) { return pixmix_f16(v); }
 u16 pixmix_host_bf16(float v) { return pixmix_bf16(v); }
+u64 pixmix_host_dmul(u64 a, u64 b) { return pixmix_dmul(a, b); }
+u64 pixmix_host_dadd(u64 a, u64 b) { return pixmix_dadd(a, b); }
+// Pixels: p00, p01 (row above), p10, p11 (row below), three bytes each.
+void pixmix_host_bilinear(const u8* pixels, u64 dx, u64 dy, u8* out) {
+    pixmix_bilinear(pixels, pixels + 3, pixels + 6, pixels + 9, dx, dy, out);
+}
+// Writes ix, iy, dx, dy where the point lies inside.
+bool pixmix_host_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* whole, u64* weights) {
+    return pixmix_affine_point(w, h, m, x, y, whole[0], whole[1], weights[0], weights[1]);
+}
+void pixmix_host_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
+    pixmix_affine(img, w, h, m, x, y, out);
+}
 
 // Sizes and field offsets of the shared structs, for the layout test.
 void pixmix_host_layout(u64* out) {

@@ -1,6 +1,7 @@
 // The base operators evaluated at one output pixel, as src/ops computes whole rows.
 #pragma once
 #include "common.cuh"
+#include "exact_double.cuh"
 #include "plan.cuh"
 
 PIXMIX_HD u8 pixmix_luma(const u8* p) {
@@ -13,36 +14,142 @@ PIXMIX_HD u8 pixmix_blend(u8 d, u8 i, float f) {
     return t <= 0.0f ? (u8)0 : (t >= 255.0f ? (u8)255 : (u8)t);
 }
 
-// Pillow's bilinear sample of the affine map m at output pixel (x, y); black outside.
-PIXMIX_HD void pixmix_affine(const u8* img, i32 w, i32 h, const double* m, i32 x, i32 y, u8* out) {
-    double xc = (double)x + 0.5, yc = (double)y + 0.5;
-    double xin = m[0] * xc + m[1] * yc + m[2];
-    double yin = m[3] * xc + m[4] * yc + m[5];
-    if (!(xin >= 0.0 && xin < (double)w && yin >= 0.0 && yin < (double)h)) {
+// Pillow's bilinear affine sampling (Geometry.c) computes in double: coordinates, weights
+// and the interpolation. Here the same roundings happen in integers (no f64 instruction,
+// as most GPUs run those at 1/64 of the f32 rate): the coordinates with the soft doubles of
+// exact_double.cuh, the interpolation in fixed point, where every value is a multiple of
+// 2^-53 (2^-106 for the last product) and each double rounding is a rounding of an exact
+// integer to 53 significant bits. src/ops/affine.rs is the reference (tests/kernel_affine.rs).
+
+// v rounded to 53 significant bits, to nearest, ties to even (v < 2^63): for a value
+// v * 2^u in the range of normal doubles, its rounding to double, in the same units.
+// Branch-free: adding half the dropped range less one, plus the kept part's last bit,
+// carries into the kept part exactly when rounding goes up.
+PIXMIX_HD u64 pixmix_round53(u64 v) {
+    u64 mask = (1ull << (11 - pixmix_clz64(v | (1ull << 52)))) - 1;  // the dropped bits, if any
+    return (v + (mask >> 1) + ((v >> 1) & (mask ^ (mask >> 1)) ? 1 : 0)) & ~mask;
+}
+
+// The 128-bit hi * 2^64 + lo rounded as pixmix_round53, for values below 2^116 (so the
+// dropped bits lie in lo).
+PIXMIX_HD void pixmix_round53_wide(u64& hi, u64& lo) {
+    i32 s = hi != 0 ? 75 - pixmix_clz64(hi) : 11 - pixmix_clz64(lo | (1ull << 52));
+    u64 mask = (1ull << s) - 1;
+    u64 add = (mask >> 1) + ((lo >> 1) & (mask ^ (mask >> 1)) ? 1 : 0);
+    u64 sum = lo + add;
+    hi += sum < add ? 1 : 0;  // carry
+    lo = sum & ~mask;
+}
+
+// a + (b - a) * dx for bytes a, b and dx = dx53 * 2^-53 (0 <= dx53 <= 2^53), in units of
+// 2^-53. The exact product is a whole number of units below 2^61, so its rounding is
+// pixmix_round53 (of the magnitude: rounding to nearest is symmetric). Its magnitude rounds
+// to at most |b - a| (representable; rounding is monotone), so the sum is a whole number
+// of units between a and b, rounded as pixmix_round53 too, and the result lies in [a, b].
+PIXMIX_HD u64 pixmix_lerp53(u32 a, u32 b, u64 dx53) {
+    u64 p = pixmix_round53((u64)(b >= a ? b - a : a - b) * dx53);
+    return pixmix_round53(b >= a ? ((u64)a << 53) + p : ((u64)a << 53) - p);
+}
+
+// (u8)(v1 + (v2 - v1) * dy) for v1, v2 in [0, 255] from pixmix_lerp53 and dy = dy53 * 2^-53
+// (0 <= dy53 <= 2^53), each step rounded to double. The sum lies in [0, 256), so the byte
+// is its floor: if v2 < v1, t = v2 - v1 rounds to a magnitude of at most v1 (-v1 is
+// representable) and t * dy to at most |t|, so the sum is >= 0 before and after rounding;
+// if v2 >= v1, the sum is at least v1 >= 0 and at most v1 + t <= 255 + ulp(t) / 2, with
+// ulp(t) <= 2^-45 = ulp(255), so it rounds to at most 255.
+PIXMIX_HD u8 pixmix_lerp_rows(u64 v1, u64 v2, u64 dy53) {
+    u64 t = pixmix_round53(v2 >= v1 ? v2 - v1 : v1 - v2);
+    // t * dy in units of 2^-106: below 2^61 * 2^53.
+    u64 hi = pixmix_mulhi64(t, dy53), lo = t * dy53;
+    pixmix_round53_wide(hi, lo);
+    // v1 in units of 2^-106, plus or minus the product; below 2^114.
+    u64 vhi = v1 >> 11, vlo = v1 << 53;
+    if (v2 >= v1) {
+        vlo += lo;
+        vhi += hi + (vlo < lo ? 1 : 0);
+    } else {
+        vhi -= hi + (vlo < lo ? 1 : 0);
+        vlo -= lo;
+    }
+    pixmix_round53_wide(vhi, vlo);
+    return (u8)(vhi >> 42);  // floor of the value: 2^106 = 2^64 * 2^42
+}
+
+// Pillow's bilinear interpolation of the pixels p00, p01 (row above) and p10, p11 (row
+// below) with weights dx, dy in units of 2^-53, three channels. Weights of 0 (whole-pixel
+// translations, shears along the other axis) skip their step: a + (b - a) * 0 is a.
+PIXMIX_HD void pixmix_bilinear(const u8* p00, const u8* p01, const u8* p10, const u8* p11, u64 dx,
+                               u64 dy, u8* out) {
+    if (dx == 0) {
+        for (int c = 0; c < 3; c++)
+            out[c] = dy == 0 ? p00[c] : pixmix_lerp_rows((u64)p00[c] << 53, (u64)p10[c] << 53, dy);
+        return;
+    }
+    for (int c = 0; c < 3; c++) {
+        u64 v1 = pixmix_lerp53(p00[c], p01[c], dx);
+        // Pillow skips the row below when dy is 0.
+        out[c] = dy == 0 ? (u8)(v1 >> 53) : pixmix_lerp_rows(v1, pixmix_lerp53(p10[c], p11[c], dx), dy);
+    }
+}
+
+// One coordinate of an input point inside the image (+0 <= c < size, as double bits): the
+// whole pixel at or below c - 0.5 (-1 on (-0.5, 0)) and the weight of the next one, in
+// units of 2^-53, which is exact: a whole number in [0, 2^53].
+PIXMIX_HD void pixmix_affine_split(u64 c, i64& whole, u64& weight53) {
+    if (c < 0x3fe0000000000000ull) {
+        // c < 0.5: c - 0.5 lands in [-0.5, 0), and c - 0.5 + 1 in [0.5, 1], rounded
+        // once more (to 1 for c just below 0.5).
+        u64 d = pixmix_dadd(pixmix_dadd(c, 0xbfe0000000000000ull), 0x3ff0000000000000ull);
+        whole = -1;
+        weight53 = ((d & (PIXMIX_D_HIDDEN - 1)) | PIXMIX_D_HIDDEN) << ((i32)(d >> 52) - 1022);
+        return;
+    }
+    // 0.5 <= c = m * 2^-k < 2^31, so 22 <= k <= 53: c and c - 0.5 (exact) are multiples of
+    // 2^-53, and the fraction of c is frac53 * 2^-53.
+    i32 e;
+    u64 m = pixmix_d_unpack(c, e);
+    i32 k = -e;
+    u64 frac53 = (m & ((1ull << k) - 1)) << (53 - k);
+    u64 half = 1ull << 52;
+    whole = (i64)(m >> k) - (frac53 < half ? 1 : 0);
+    weight53 = frac53 < half ? frac53 + half : frac53 - half;
+}
+
+// Where output pixel (x, y) samples the w x h input under the affine map m (doubles, as
+// bits), in Pillow's order and without fused multiply-adds: xin = (m0 * xc + m1 * yc) + m2,
+// yin likewise, with xc = x + 0.5, yc = y + 0.5. False outside the image; inside, each
+// coordinate split by pixmix_affine_split.
+PIXMIX_HD bool pixmix_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64& ix, i64& iy,
+                                   u64& dx, u64& dy) {
+    u64 xc = pixmix_d_from_int(2 * (u64)x + 1, -1), yc = pixmix_d_from_int(2 * (u64)y + 1, -1);
+    u64 xin = pixmix_dadd(pixmix_dadd(pixmix_dmul(m[0], xc), pixmix_dmul(m[1], yc)), m[2]);
+    u64 yin = pixmix_dadd(pixmix_dadd(pixmix_dmul(m[3], xc), pixmix_dmul(m[4], yc)), m[5]);
+    // -0 counts as 0. Then 0 <= xin < w: non-negative doubles order as their bits, and
+    // negative ones, infinities and NaNs all compare above w's.
+    xin = xin == PIXMIX_D_SIGN ? 0 : xin;
+    yin = yin == PIXMIX_D_SIGN ? 0 : yin;
+    if (!(xin < pixmix_d_from_int((u64)w, 0) && yin < pixmix_d_from_int((u64)h, 0))) return false;
+    pixmix_affine_split(xin, ix, dx);
+    pixmix_affine_split(yin, iy, dy);
+    return true;
+}
+
+// Pillow's bilinear sample of the affine map m (doubles, as bits) at output pixel (x, y);
+// black outside.
+PIXMIX_HD void pixmix_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
+    i64 ix, iy;
+    u64 dx, dy;
+    if (!pixmix_affine_point(w, h, m, x, y, ix, iy, dx, dy)) {
         out[0] = out[1] = out[2] = 0;
         return;
     }
-    double xs = xin - 0.5, ys = yin - 0.5;
-    i64 ix = xs < 0.0 ? -1 : (i64)xs;
-    i64 iy = ys < 0.0 ? -1 : (i64)ys;
-    double dx = xs - (double)ix, dy = ys - (double)iy;
     i64 x0 = ix < 0 ? 0 : (ix > w - 1 ? w - 1 : ix);
     i64 x1 = ix + 1 > w - 1 ? w - 1 : ix + 1;
     i64 r0 = iy < 0 ? 0 : (iy > h - 1 ? h - 1 : iy);
-    i64 r1 = iy + 1 < h ? iy + 1 : r0;
+    i64 r1 = iy + 1 < h ? iy + 1 : r0;  // Pillow reads the same row again at the bottom edge
     const u8* row0 = img + r0 * w * 3;
     const u8* row1 = img + r1 * w * 3;
-    for (int c = 0; c < 3; c++) {
-        double a = row0[x0 * 3 + c], b = row0[x1 * 3 + c];
-        double v1 = a + (b - a) * dx;
-        if (dy == 0.0) {
-            out[c] = (u8)v1;
-        } else {
-            double a2 = row1[x0 * 3 + c], b2 = row1[x1 * 3 + c];
-            double v2 = a2 + (b2 - a2) * dx;
-            out[c] = (u8)(v1 + (v2 - v1) * dy);
-        }
-    }
+    pixmix_bilinear(row0 + x0 * 3, row0 + x1 * 3, row1 + x0 * 3, row1 + x1 * 3, dx, dy, out);
 }
 
 // blend(SMOOTH(I), I, f) at (x, y); the one-pixel border keeps I.

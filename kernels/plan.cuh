@@ -69,7 +69,9 @@ struct SamplePlan {
 
 // An operator resolved for the device: affine matrix, enhance factor, table parameter.
 struct OpDesc {
-    double m[6];
+    // The affine matrix: doubles, as their bits (read as doubles they would load with f64
+    // instructions).
+    u64 m[6];
     float f;
     u32 kind;
     u32 u;

@@ -56,6 +56,27 @@ unsafe extern "C" {
         count: u32,
     );
     fn pixmix_host_augmix_layout(out: *mut u64);
+    fn pixmix_host_dmul(a: u64, b: u64) -> u64;
+    fn pixmix_host_dadd(a: u64, b: u64) -> u64;
+    fn pixmix_host_bilinear(pixels: *const u8, dx: u64, dy: u64, out: *mut u8);
+    fn pixmix_host_affine_point(
+        w: i32,
+        h: i32,
+        m: *const u64,
+        x: i32,
+        y: i32,
+        whole: *mut i64,
+        weights: *mut u64,
+    ) -> bool;
+    fn pixmix_host_affine(
+        img: *const u8,
+        w: i32,
+        h: i32,
+        m: *const u64,
+        x: i32,
+        y: i32,
+        out: *mut u8,
+    );
 }
 
 /// The kernels' `pixmix_pow`, compiled for the host.
@@ -86,6 +107,88 @@ pub fn host_f16(v: f32) -> u16 {
 pub fn host_bf16(v: f32) -> u16 {
     // SAFETY: a pure function of a float.
     unsafe { pixmix_host_bf16(v) }
+}
+
+/// The kernels' integer emulation of the double product `a * b`, compiled for the host
+/// (IEEE for finite operands; NaN for a non-finite one).
+#[doc(hidden)]
+pub fn host_dmul(a: f64, b: f64) -> f64 {
+    // SAFETY: a pure function of two integers.
+    f64::from_bits(unsafe { pixmix_host_dmul(a.to_bits(), b.to_bits()) })
+}
+
+/// The kernels' integer emulation of the double sum `a + b`, compiled for the host (IEEE
+/// for finite operands; NaN for a non-finite one).
+#[doc(hidden)]
+pub fn host_dadd(a: f64, b: f64) -> f64 {
+    // SAFETY: a pure function of two integers.
+    f64::from_bits(unsafe { pixmix_host_dadd(a.to_bits(), b.to_bits()) })
+}
+
+/// The kernels' bilinear interpolation of the pixels `[p00, p01, p10, p11]` (row above,
+/// row below) with weights `dx / 2^53` and `dy / 2^53` (each at most 2^53), compiled for
+/// the host.
+#[doc(hidden)]
+pub fn host_bilinear(pixels: [[u8; 3]; 4], dx: u64, dy: u64) -> [u8; 3] {
+    assert!(dx <= 1 << 53 && dy <= 1 << 53, "weights above 1");
+    let mut out = [0u8; 3];
+    // SAFETY: reads the twelve bytes, writes three.
+    unsafe { pixmix_host_bilinear(pixels.as_flattened().as_ptr(), dx, dy, out.as_mut_ptr()) };
+    out
+}
+
+/// Where the kernels' affine sampler reads for output pixel (x, y) of a `w` x `h` image
+/// under `m`, compiled for the host: `None` outside the image, else the whole pixels at or
+/// below the input point less a half and the weights toward the next ones, in units of
+/// 2^-53.
+#[doc(hidden)]
+pub fn host_affine_point(
+    w: i32,
+    h: i32,
+    m: &[f64; 6],
+    x: i32,
+    y: i32,
+) -> Option<([i64; 2], [u64; 2])> {
+    assert!(w > 0 && h > 0 && (0..w).contains(&x) && (0..h).contains(&y));
+    let bits = m.map(f64::to_bits);
+    let (mut whole, mut weights) = ([0i64; 2], [0u64; 2]);
+    // SAFETY: reads six doubles' bits, writes two values to each array.
+    let inside = unsafe {
+        pixmix_host_affine_point(
+            w,
+            h,
+            bits.as_ptr(),
+            x,
+            y,
+            whole.as_mut_ptr(),
+            weights.as_mut_ptr(),
+        )
+    };
+    inside.then_some((whole, weights))
+}
+
+/// The kernels' bilinear sample of the affine map `m` at output pixel (x, y) of `img`,
+/// compiled for the host.
+#[doc(hidden)]
+pub fn host_affine(img: &RgbImage, m: &[f64; 6], x: usize, y: usize) -> [u8; 3] {
+    let (w, h) = (img.width(), img.height());
+    assert!(x < w && y < h && w <= i32::MAX as usize / 3 && h <= i32::MAX as usize);
+    let bits = m.map(f64::to_bits);
+    let mut out = [0u8; 3];
+    // SAFETY: the image holds w * h pixels of three bytes, which is all the function
+    // reads; it writes three bytes.
+    unsafe {
+        pixmix_host_affine(
+            img.as_bytes().as_ptr(),
+            w as i32,
+            h as i32,
+            bits.as_ptr(),
+            x as i32,
+            y as i32,
+            out.as_mut_ptr(),
+        )
+    };
+    out
 }
 
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.

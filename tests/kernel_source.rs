@@ -5,32 +5,68 @@
 use cudarc::nvrtc::{CompileOptions, compile_ptx_with_opts};
 use pixmix::kernels::{FATBIN, KERNEL_NAMES, SOURCE};
 
+/// Whether libnvrtc loads; says so on stderr where it does not (an error under
+/// PIXMIX_REQUIRE_NVRTC).
+fn nvrtc_present(test: &str) -> bool {
+    // SAFETY: only tries to open the shared library.
+    if unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+        return true;
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: libnvrtc not found");
+    assert!(
+        std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
+        "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
+    );
+    false
+}
+
+/// `source` compiled by NVRTC for compute_80, without fused multiply-adds, as PTX.
+fn nvrtc_ptx(source: &str) -> String {
+    nvrtc_ptx_fmad(source, false)
+}
+
+/// `source` compiled by NVRTC for compute_80, with or without contraction into fused
+/// multiply-adds, as PTX.
+fn nvrtc_ptx_fmad(source: &str, fmad: bool) -> String {
+    let opts = CompileOptions {
+        fmad: Some(fmad),
+        options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
+        ..Default::default()
+    };
+    let ptx = compile_ptx_with_opts(source, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
+    ptx.to_src()
+}
+
+/// Double-precision (`.f64`) instructions of each entry of a PTX module.
+fn f64_instructions(ptx: &str) -> Vec<(String, usize)> {
+    let module = cuda_emu::ptx::parse(ptx).expect("the PTX parses");
+    module
+        .functions
+        .iter()
+        .filter(|f| f.is_entry)
+        .map(|f| {
+            let count = f
+                .body
+                .iter()
+                .filter(|s| match s {
+                    cuda_emu::ptx::ast::Statement::Instr(i) => {
+                        i.modifiers.iter().any(|m| m == "f64")
+                    }
+                    _ => false,
+                })
+                .count();
+            (f.name.clone(), count)
+        })
+        .collect()
+}
+
 #[test]
 fn embedded_source_compiles_with_nvrtc() {
-    // SAFETY: only tries to open the shared library.
-    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED embedded_source_compiles_with_nvrtc: libnvrtc not found"
-        );
-        assert!(
-            std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
-            "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
-        );
+    if !nvrtc_present("embedded_source_compiles_with_nvrtc") {
         return;
     }
-    let compile = |fmad: bool| {
-        let opts = CompileOptions {
-            fmad: Some(fmad),
-            options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
-            ..Default::default()
-        };
-        compile_ptx_with_opts(SOURCE, opts)
-            .unwrap_or_else(|e| panic!("NVRTC: {e}"))
-            .to_src()
-    };
-    let text = compile(false);
+    let text = nvrtc_ptx(SOURCE);
     for name in KERNEL_NAMES {
         assert!(
             text.contains(&format!(".entry {name}")),
@@ -42,7 +78,7 @@ fn embedded_source_compiles_with_nvrtc() {
     // would fuse many more (the mixing arithmetic, the blends) and GPU and CPU would part.
     let fused = |ptx: &str| ptx.matches("fma.rn").count();
     assert!(
-        fused(&text) < fused(&compile(true)),
+        fused(&text) < fused(&nvrtc_ptx_fmad(SOURCE, true)),
         "--fmad=false left {} fused multiply-adds, as many as contraction does",
         fused(&text)
     );
@@ -56,12 +92,23 @@ fn the_fatbin_is_embedded_when_kernels_are_required() {
     }
 }
 
+/// The kernels that run per element (the train passes, PixMix's pixel kernel, AugMix's
+/// chain steps and mixing pixel).
+const PER_ELEMENT_KERNELS: [&str; 5] = [
+    "pixmix_train_pass1_kernel",
+    "pixmix_train_pass2_kernel",
+    "pixmix_pixel_kernel",
+    "pixmix_augmix_step_kernel",
+    "pixmix_augmix_pixel_kernel",
+];
+
 /// Double-precision instructions per kernel in the fatbin's PTX. Most GPUs run them at
-/// 1/64 of single precision, so the per-element kernels must do without: the resize passes
-/// already do (their filters are computed once per sample on the host); the pixel kernel's
-/// power and affine interpolation still use them (listed, not yet required to be zero).
+/// 1/64 of single precision, so the per-element kernels hold none: the resize filters are
+/// computed once per sample on the host, the mixing power is single precision and the
+/// affine sampler emulates Pillow's doubles with integers. The statistics kernels (a few
+/// per table entry) and the flame renderer keep theirs.
 #[test]
-fn the_resize_kernels_execute_no_double_precision() {
+fn the_per_element_kernels_execute_no_double_precision() {
     let Some(bin) = FATBIN else {
         assert!(
             option_env!("PIXMIX_REQUIRE_KERNELS") != Some("1"),
@@ -74,127 +121,41 @@ fn the_resize_kernels_execute_no_double_precision() {
     let entries = cuda_emu::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
     assert!(!entries.is_empty());
     for entry in entries {
-        let module = cuda_emu::ptx::parse(&entry.text).expect("the PTX parses");
-        for f in module.functions.iter().filter(|f| f.is_entry) {
-            let f64s = f
-                .body
+        let counts = f64_instructions(&entry.text);
+        for (name, f64s) in &counts {
+            println!("compute_{:?} {name}: {f64s} f64 instructions", entry.arch);
+        }
+        for kernel in PER_ELEMENT_KERNELS {
+            let (_, f64s) = counts
                 .iter()
-                .filter(|s| match s {
-                    cuda_emu::ptx::ast::Statement::Instr(i) => {
-                        i.modifiers.iter().any(|m| m == "f64")
-                    }
-                    _ => false,
-                })
-                .count();
-            println!(
-                "compute_{:?} {}: {f64s} f64 instructions",
-                entry.arch, f.name
-            );
-            if f.name.starts_with("pixmix_train_pass") {
-                assert_eq!(f64s, 0, "{} uses double precision", f.name);
-            }
+                .find(|(name, _)| name == kernel)
+                .unwrap_or_else(|| panic!("{kernel} missing from the PTX"));
+            assert_eq!(*f64s, 0, "{kernel} uses double precision");
         }
     }
 }
 
-/// f64 instructions of each entry of PTX `text`, by name.
-fn f64_counts(text: &str) -> Vec<(String, usize)> {
-    let module = cuda_emu::ptx::parse(text).expect("the PTX parses");
-    module
-        .functions
-        .iter()
-        .filter(|f| f.is_entry)
-        .map(|f| {
-            let n = f
-                .body
-                .iter()
-                .filter(|s| match s {
-                    cuda_emu::ptx::ast::Statement::Instr(i) => {
-                        i.modifiers.iter().any(|m| m == "f64")
-                    }
-                    _ => false,
-                })
-                .count();
-            (f.name.clone(), n)
-        })
-        .collect()
-}
-
-/// AugMix's per-pixel kernels: a chain step and the mixing pixel.
-const AUGMIX_PIXEL_KERNELS: [&str; 2] = ["pixmix_augmix_step_kernel", "pixmix_augmix_pixel_kernel"];
-
-/// Where `pixmix_affine`'s body is in `source`: from its opening brace to its closing one.
-fn affine_body(source: &str) -> std::ops::Range<usize> {
-    let start = source
-        .find("void pixmix_affine(")
-        .expect("the source defines pixmix_affine");
-    let open = source[start..].find('{').expect("its body opens") + start;
-    let close = source[open..].find("\n}\n").expect("its body closes") + open + 2;
-    open..close
-}
-
-/// AugMix's per-pixel kernels do without double precision: the mixture is float32 and
-/// the operators are PixMix's, whose affine resampling (`pixmix_affine`) is the only part
-/// still in double. Compiled by NVRTC with that function's body stubbed out, the two
-/// kernels hold no f64 instruction; and the fatbin's hold none once `pixmix_affine` is
-/// integer-only.
+/// The pixel kernel's affine sampler (rotate, shear, translate) alone, in a probe kernel
+/// compiled by NVRTC: Pillow's double arithmetic emulated with integers, so no
+/// double-precision instruction at all, the loads of the matrix included.
 #[test]
-fn augmix_pixel_kernels_execute_no_double_precision_beyond_the_affine() {
-    let affine = &SOURCE[affine_body(SOURCE)];
-    let affine_in_double = affine.contains("double");
-    if let Some(bin) = FATBIN {
-        let entries = cuda_emu::fatbin::read_image_bytes(bin).expect("the fatbin's PTX");
-        for entry in entries {
-            let counts = f64_counts(&entry.text);
-            for name in AUGMIX_PIXEL_KERNELS {
-                let (_, n) = counts
-                    .iter()
-                    .find(|c| c.0 == name)
-                    .unwrap_or_else(|| panic!("{name} missing"));
-                println!(
-                    "compute_{:?} {name}: {n} f64 instructions (pixmix_affine computes in \
-                     double: {affine_in_double})",
-                    entry.arch
-                );
-                if !affine_in_double {
-                    assert_eq!(*n, 0, "{name} uses double precision");
-                }
-            }
-        }
-    }
-    // SAFETY: only tries to open the shared library.
-    if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the stubbed-affine half of augmix_pixel_kernels_execute_no_double_precision: \
-             libnvrtc not found"
-        );
-        assert!(
-            std::env::var("PIXMIX_REQUIRE_NVRTC").is_err(),
-            "PIXMIX_REQUIRE_NVRTC is set but libnvrtc cannot be loaded"
-        );
+fn the_affine_sampler_executes_no_double_precision() {
+    if !nvrtc_present("the_affine_sampler_executes_no_double_precision") {
         return;
     }
-    let range = affine_body(SOURCE);
-    let stubbed = format!(
-        "{}{{ out[0] = 0; out[1] = 0; out[2] = 0; }}{}",
-        &SOURCE[..range.start],
-        &SOURCE[range.end..]
+    let probe = format!(
+        "{SOURCE}
+extern \"C\" __global__ void pixmix_affine_probe(const u8* img, i32 w, i32 h, const OpDesc* d, u8* out) {{
+    i32 x = (i32)threadIdx.x, y = (i32)blockIdx.x;
+    pixmix_affine(img, w, h, d->m, x, y, out + ((u64)y * w + x) * 3);
+}}
+"
     );
-    let opts = CompileOptions {
-        fmad: Some(false),
-        options: vec!["--gpu-architecture=compute_80".into(), "-std=c++17".into()],
-        ..Default::default()
-    };
-    let ptx = compile_ptx_with_opts(stubbed, opts).unwrap_or_else(|e| panic!("NVRTC: {e}"));
-    let counts = f64_counts(&ptx.to_src());
-    for name in AUGMIX_PIXEL_KERNELS {
-        let (_, n) = counts
-            .iter()
-            .find(|c| c.0 == name)
-            .unwrap_or_else(|| panic!("{name} missing"));
-        println!("{name} with pixmix_affine stubbed: {n} f64 instructions");
-        assert_eq!(*n, 0, "{name} uses double precision outside pixmix_affine");
-    }
+    let counts = f64_instructions(&nvrtc_ptx(&probe));
+    let (_, f64s) = counts
+        .iter()
+        .find(|(name, _)| name == "pixmix_affine_probe")
+        .expect("the probe kernel");
+    println!("compute_80 pixmix_affine (probe kernel): {f64s} f64 instructions");
+    assert_eq!(*f64s, 0, "the affine sampler uses double precision");
 }
