@@ -1,5 +1,5 @@
-//! `pixmix demo`: no input needed. The bundled photos, a freshly generated fractal set, and
-//! several PixMix results of each photo, in one picture.
+//! `pixmix demo`: no input needed. The bundled photos, a freshly generated fractal set,
+//! several PixMix results of each photo and a row of AugMix results, in one picture.
 
 use std::path::PathBuf;
 
@@ -7,11 +7,11 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pixmix::mixing_set::resize_shorter;
-use pixmix::{Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
+use pixmix::{AugMix, AugMixConfig, Config, Dtype, MixingSet, PixMix, Preset, RgbImage};
 
 use super::io::save_png;
 use super::sheet::Sheet;
-use super::{DeviceChoice, place};
+use super::{DeviceChoice, place, place_augmix};
 
 /// The sample photos, built into the binary so the demo runs anywhere.
 const PHOTOS: [(&str, &[u8]); 4] = [
@@ -27,7 +27,7 @@ const PHOTOS: [(&str, &[u8]); 4] = [
 /// Arguments of `pixmix demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Where PixMix runs (the fractals are rendered on the CPU).
+    /// Where PixMix and AugMix run (the fractals are rendered on the CPU).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
     /// Output picture.
@@ -81,12 +81,19 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
     let ran_on = place(&mut pixmix, a.device)?;
     let tensor = pixmix.augment(&batch, Dtype::F32)?;
     let mixing = pixmix.mixing();
+    // The last row: AugMix (released imagenet defaults) on the first photo.
+    let mut augmix = AugMix::new(AugMixConfig::preset(Preset::Imagenet), a.seed)?;
+    place_augmix(&mut augmix, a.device)?;
+    let augmixed = augmix
+        .augment(&batch[..RESULTS_PER_PHOTO], Dtype::F32)?
+        .to_f32_vec();
 
-    // Row 0: the photos; then every mixing picture; then one row of results per photo.
+    // Row 0: the photos; then every mixing picture; then one row of results per photo;
+    // then the AugMix row.
     let cols = RESULTS_PER_PHOTO + 1;
     let mixing_rows = mixing.len().div_ceil(cols);
     let first = 1 + mixing_rows;
-    let mut sheet = Sheet::new(first + photos.len(), cols, 200)?;
+    let mut sheet = Sheet::new(first + photos.len() + 1, cols, 200)?;
     for (i, photo) in photos.iter().enumerate() {
         sheet.put(0, i, photo)?;
     }
@@ -111,25 +118,36 @@ pub fn run(a: DemoArgs) -> anyhow::Result<()> {
             )?;
         }
     }
+    let last = first + photos.len();
+    sheet.put(last, 0, &resize_shorter(&photos[0], s)?)?;
+    for r in 0..RESULTS_PER_PHOTO {
+        sheet.put(
+            last,
+            1 + r,
+            &super::augment::denormalize(&augmixed, s, r, config.mean, config.std)?,
+        )?;
+    }
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     save_png(&sheet.into_image(), &a.out)?;
     println!(
-        "wrote {}: {} photos, {FRACTALS} fractals rendered in {fractal_seconds:.1} s on the cpu, {} PixMix samples on {ran_on}",
+        "wrote {}: {} photos, {FRACTALS} fractals rendered in {fractal_seconds:.1} s on the cpu, {} PixMix and {RESULTS_PER_PHOTO} AugMix samples on {ran_on}",
         a.out.display(),
         photos.len(),
         batch.len()
     );
     println!(
         "rows: 1 the photos ({}); {} the {FRACTALS} mixing pictures; then per photo the photo \
-         resized to {s}x{s} and {RESULTS_PER_PHOTO} PixMix samples",
+         resized to {s}x{s} and {RESULTS_PER_PHOTO} PixMix samples; last, {} resized and \
+         {RESULTS_PER_PHOTO} AugMix samples (width 3, depth 1 to 3, severity 1)",
         PHOTOS.map(|(name, _)| name).join(", "),
         if mixing_rows == 1 {
             "2".to_string()
         } else {
             format!("2 to {}", 1 + mixing_rows)
         },
+        PHOTOS[0].0,
     );
     Ok(())
 }
