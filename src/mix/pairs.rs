@@ -164,12 +164,14 @@ impl<'t> PairMemo<'t> {
         }
         // A pair that repeats within its first row is computed at each place, with the
         // same result: rare, and cheaper than finding the repeats. A short last chunk
-        // repeats its first position in the unused lanes.
-        for chunk in fresh.chunks(8) {
-            let at: [usize; 8] =
+        // repeats its first position in the unused lanes. Sixteen at a time: one vector of
+        // the powers' lanes.
+        for chunk in fresh.chunks(FRESH_LANES) {
+            let at: [usize; FRESH_LANES] =
                 std::array::from_fn(|j| *chunk.get(j).unwrap_or(&chunk[0]) as usize);
             let (b, k) = (at.map(|i| base[i]), at.map(|i| key[i]));
-            let mut x: [f32; 8] = std::array::from_fn(|j| self.first.first_value(b[j], k[j]));
+            let mut x: [f32; FRESH_LANES] =
+                std::array::from_fn(|j| self.first.first_value(b[j], k[j]));
             for t in &self.same {
                 t.mix_row(&mut x, &k);
             }
@@ -186,6 +188,9 @@ impl<'t> PairMemo<'t> {
         }
     }
 }
+
+/// New pairs computed together (the mixing rows' vector width).
+const FRESH_LANES: usize = 16;
 
 /// Bit `j` set where `values[j]` is NaN, for up to eight values.
 #[inline(always)]
