@@ -1,5 +1,7 @@
 //! [`AugMixExecutor`]: AugMix plans and pixels in, NCHW tensors out, on the CPU.
 
+use std::cell::RefCell;
+
 use rayon::prelude::*;
 
 use super::AugMixConfig;
@@ -8,7 +10,8 @@ use crate::cpu::{CpuExecutor, check_op, check_train, thread_pool};
 use crate::error::{Error, Result};
 use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mix::{normalize, tensorize};
-use crate::ops;
+use crate::ops::PreparedOp;
+use crate::plan::OpPlan;
 use crate::tensor::{Dtype, OutputElement, Tensor, TensorData};
 
 /// Runs AugMix on the CPU, samples spread over threads with rayon. The output depends only
@@ -138,48 +141,244 @@ impl AugMixExecutor {
         img: ImageView<'_>,
         out: &mut [T],
     ) -> Result<()> {
-        let c = &self.config.base;
-        let plane = c.size * c.size;
         let (View::Clean(p) | View::Augmented(p)) = view;
         let orig = self.train.train_image(&p.train_plan(), img)?;
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.mix(view, &orig, &mut scratch, out),
+            // Only if a thread ever re-entered (it does not): fresh memory.
+            Err(_) => self.mix(view, &orig, &mut Scratch::default(), out),
+        })
+    }
+
+    fn mix<T: OutputElement>(
+        &self,
+        view: View<'_>,
+        orig: &RgbImage,
+        scratch: &mut Scratch,
+        out: &mut [T],
+    ) -> Result<()> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { self.mix_avx2(view, orig, scratch, out) };
+        }
+        self.mix_rows(view, orig, scratch, out)
+    }
+
+    /// [`mix_rows`](Self::mix_rows) with the row loops compiled for AVX2. No FMA: the
+    /// IEEE operations, and so the output, are the portable code's.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn mix_avx2<T: OutputElement>(
+        &self,
+        view: View<'_>,
+        orig: &RgbImage,
+        scratch: &mut Scratch,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.mix_rows(view, orig, scratch, out)
+    }
+
+    /// The chains and the mixture of one view of `orig`, the train transform's output.
+    ///
+    /// Every chain but its last operator is applied to whole images, in memory reused from
+    /// sample to sample; the chains' last operators then give their rows one output row at
+    /// a time, and each row is mixed and written out while it is in the cache. The float
+    /// arithmetic is the released code's, element by element and in its order:
+    /// `mix = 0; mix += w_i * preprocess(chain_i)` for each chain i, then `(1 - m) *
+    /// preprocess(orig) + m * mix`. The products of a weight and `preprocess` depend on the
+    /// byte alone, so they are tabled per chain (the first chain's with the `0 +` of the
+    /// zeroed `mix`, which turns -0 into +0), as is `(1 - m) * preprocess`.
+    #[inline(always)]
+    fn mix_rows<T: OutputElement>(
+        &self,
+        view: View<'_>,
+        orig: &RgbImage,
+        scratch: &mut Scratch,
+        out: &mut [T],
+    ) -> Result<()> {
+        let c = &self.config.base;
+        let size = c.size;
+        let plane = size * size;
         // preprocess = ToTensor then Normalize: (x / 255 - mean) / std in float32.
-        let tables: [[f32; 256]; 3] = std::array::from_fn(|ch| {
+        let pre: [[f32; 256]; 3] = std::array::from_fn(|ch| {
             std::array::from_fn(|v| normalize(tensorize(v as u8), c.mean[ch], c.std[ch]))
         });
+        let (r, rest) = out.split_at_mut(plane);
+        let (g, b) = rest.split_at_mut(plane);
         let View::Augmented(p) = view else {
-            for (i, px) in orig.as_bytes().chunks_exact(3).enumerate() {
-                for ch in 0..3 {
-                    out[ch * plane + i] = T::from_f32(tables[ch][px[ch] as usize]);
-                }
+            for y in 0..size {
+                let row = y * size..(y + 1) * size;
+                store_row(
+                    &pre,
+                    orig.row(y),
+                    &mut r[row.clone()],
+                    &mut g[row.clone()],
+                    &mut b[row],
+                    |x, _| x,
+                );
             }
             return Ok(());
         };
-        // mix = zeros; mix += ws[i] * preprocess(chain_i), chain after chain.
-        let mut mix = vec![0f32; 3 * plane];
-        for chain in 0..p.width as usize {
-            let mut aug = orig.clone();
-            for op in p.chain(chain) {
-                let o = op
-                    .operator()?
-                    .expect("checked: every chain step has an operator");
-                aug = ops::apply(o, op.param, &aug)?;
+        let width = p.width as usize;
+        scratch.fit(size, width)?;
+        let Scratch { images, rows, acc } = scratch;
+        let (temp, images) = images
+            .split_first_mut()
+            .expect("fit keeps a temporary image");
+        // Every chain but its last operator, on whole images: chain i ends in images[i]
+        // (or is the original, when it has one operator); a third step goes through temp.
+        const _: () = assert!(MAX_DEPTH == 3);
+        let mut last = Vec::with_capacity(width);
+        for (i, dst) in images.iter_mut().take(width).enumerate() {
+            let chain = p.chain(i);
+            let (init, tail) = chain.split_at(chain.len() - 1);
+            match init {
+                [] => {}
+                [a] => apply_into(a, orig, dst)?,
+                [a, b] => {
+                    apply_into(a, orig, temp)?;
+                    apply_into(b, temp, dst)?;
+                }
+                _ => unreachable!("a chain holds at most {MAX_DEPTH} operators"),
             }
-            let w = p.weights[chain];
-            for (i, px) in aug.as_bytes().chunks_exact(3).enumerate() {
-                for ch in 0..3 {
-                    mix[ch * plane + i] += w * tables[ch][px[ch] as usize];
+            last.push(prepare(
+                &tail[0],
+                if init.is_empty() { orig } else { &*dst },
+            )?);
+        }
+        let sources: Vec<&RgbImage> = (0..width)
+            .map(|i| {
+                if p.chain(i).len() > 1 {
+                    &images[i]
+                } else {
+                    orig
+                }
+            })
+            .collect();
+        let weighted: Vec<[[f32; 256]; 3]> = (0..width)
+            .map(|i| {
+                let w = p.weights[i];
+                pre.map(|t| {
+                    t.map(|x| match i {
+                        0 => 0.0 + w * x,
+                        _ => w * x,
+                    })
+                })
+            })
+            .collect();
+        let (m, keep) = (p.m, 1.0 - p.m);
+        let kept = pre.map(|t| t.map(|x| keep * x));
+        let n = size * 3;
+        let acc = &mut acc[..n];
+        for y in 0..size {
+            for (i, (op, src)) in last.iter().zip(&sources).enumerate() {
+                let buf = &mut rows[i * n..(i + 1) * n];
+                let row: &[u8] = match op {
+                    PreparedOp::Identity => src.row(y),
+                    _ => {
+                        op.row(src, y, buf);
+                        buf
+                    }
+                };
+                let t = &weighted[i];
+                if i == 0 {
+                    for (a, px) in acc.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
+                        a[0] = t[0][px[0] as usize];
+                        a[1] = t[1][px[1] as usize];
+                        a[2] = t[2][px[2] as usize];
+                    }
+                } else {
+                    for (a, px) in acc.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
+                        a[0] += t[0][px[0] as usize];
+                        a[1] += t[1][px[1] as usize];
+                        a[2] += t[2][px[2] as usize];
+                    }
                 }
             }
-        }
-        // mixed = (1 - m) * preprocess(orig) + m * mix
-        let (m, keep) = (p.m, 1.0 - p.m);
-        for (i, px) in orig.as_bytes().chunks_exact(3).enumerate() {
-            for ch in 0..3 {
-                let k = ch * plane + i;
-                out[k] = T::from_f32(keep * tables[ch][px[ch] as usize] + m * mix[k]);
-            }
+            let row = y * size..(y + 1) * size;
+            let acc = &*acc;
+            store_row(
+                &kept,
+                orig.row(y),
+                &mut r[row.clone()],
+                &mut g[row.clone()],
+                &mut b[row],
+                |x, k| x + m * acc[k],
+            );
         }
         Ok(())
+    }
+}
+
+/// Per-thread memory of [`AugMixExecutor`], reused from sample to sample.
+#[derive(Default)]
+struct Scratch {
+    /// A temporary image, then one image per chain: the input of its last operator.
+    images: Vec<RgbImage>,
+    /// One row of every chain's last operator.
+    rows: Vec<u8>,
+    /// One row of the mixture, interleaved.
+    acc: Vec<f32>,
+}
+
+impl Scratch {
+    /// Makes room for `width` chains of `size` x `size` images.
+    fn fit(&mut self, size: usize, width: usize) -> Result<()> {
+        if self
+            .images
+            .first()
+            .is_some_and(|i| i.width() != size || i.height() != size)
+        {
+            self.images.clear();
+        }
+        while self.images.len() < width + 1 {
+            self.images.push(RgbImage::black(size, size)?);
+        }
+        self.rows.resize(self.rows.len().max(width * size * 3), 0);
+        self.acc.resize(self.acc.len().max(size * 3), 0.0);
+        Ok(())
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+/// `op` prepared for `img`.
+fn prepare(op: &OpPlan, img: &RgbImage) -> Result<PreparedOp> {
+    let o = op
+        .operator()?
+        .expect("checked: every chain step has an operator");
+    PreparedOp::new(o, op.param, img)
+}
+
+/// `op` applied to `src`, written into `dst` (of the same size).
+#[inline(always)]
+fn apply_into(op: &OpPlan, src: &RgbImage, dst: &mut RgbImage) -> Result<()> {
+    let prepared = prepare(op, src)?;
+    for y in 0..src.height() {
+        prepared.row(src, y, dst.row_mut(y));
+    }
+    Ok(())
+}
+
+/// One interleaved row `px` into the three planes' rows: `f(tables[ch][byte], k)` for the
+/// element `k` of the row (one pass over the row: a single strided loop beats three).
+#[inline(always)]
+fn store_row<T: OutputElement>(
+    tables: &[[f32; 256]; 3],
+    px: &[u8],
+    r: &mut [T],
+    g: &mut [T],
+    b: &mut [T],
+    f: impl Fn(f32, usize) -> f32,
+) {
+    let planes = r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut());
+    for (x, (((r, g), b), px)) in planes.zip(px.chunks_exact(3)).enumerate() {
+        *r = T::from_f32(f(tables[0][px[0] as usize], 3 * x));
+        *g = T::from_f32(f(tables[1][px[1] as usize], 3 * x + 1));
+        *b = T::from_f32(f(tables[2][px[2] as usize], 3 * x + 2));
     }
 }
 
