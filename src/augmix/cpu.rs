@@ -222,7 +222,7 @@ impl AugMixExecutor {
         };
         let width = p.width as usize;
         scratch.fit(size, width)?;
-        let Scratch { images, rows, acc } = scratch;
+        let Scratch { images, rows } = scratch;
         let (temp, images) = images
             .split_first_mut()
             .expect("fit keeps a temporary image");
@@ -270,42 +270,32 @@ impl AugMixExecutor {
         let (m, keep) = (p.m, 1.0 - p.m);
         let kept = pre.map(|t| t.map(|x| keep * x));
         let n = size * 3;
-        let acc = &mut acc[..n];
+        let mix = match width {
+            1 => mix_row::<T, 1>,
+            2 => mix_row::<T, 2>,
+            3 => mix_row::<T, 3>,
+            4 => mix_row::<T, 4>,
+            5 => mix_row::<T, 5>,
+            6 => mix_row::<T, 6>,
+            7 => mix_row::<T, 7>,
+            _ => mix_row::<T, 8>,
+        };
+        let mut rows: Vec<&mut [u8]> = rows.chunks_exact_mut(n).take(width).collect();
         for y in 0..size {
-            for (i, (op, src)) in last.iter().zip(&sources).enumerate() {
-                let buf = &mut rows[i * n..(i + 1) * n];
-                let row: &[u8] = match op {
+            let mut chain_rows: [&[u8]; MAX_WIDTH] = [&[]; MAX_WIDTH];
+            for (i, ((op, src), buf)) in last.iter().zip(&sources).zip(rows.iter_mut()).enumerate()
+            {
+                chain_rows[i] = match op {
                     PreparedOp::Identity => src.row(y),
                     _ => {
                         op.row(src, y, buf);
                         buf
                     }
                 };
-                let t = &weighted[i];
-                if i == 0 {
-                    for (a, px) in acc.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
-                        a[0] = t[0][px[0] as usize];
-                        a[1] = t[1][px[1] as usize];
-                        a[2] = t[2][px[2] as usize];
-                    }
-                } else {
-                    for (a, px) in acc.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
-                        a[0] += t[0][px[0] as usize];
-                        a[1] += t[1][px[1] as usize];
-                        a[2] += t[2][px[2] as usize];
-                    }
-                }
             }
             let row = y * size..(y + 1) * size;
-            let acc = &*acc;
-            store_row(
-                &kept,
-                orig.row(y),
-                &mut r[row.clone()],
-                &mut g[row.clone()],
-                &mut b[row],
-                |x, k| x + m * acc[k],
-            );
+            let planes = [&mut r[row.clone()], &mut g[row.clone()], &mut b[row]];
+            mix(&weighted, &kept, m, &chain_rows, orig.row(y), planes);
         }
         Ok(())
     }
@@ -318,8 +308,6 @@ struct Scratch {
     images: Vec<RgbImage>,
     /// One row of every chain's last operator.
     rows: Vec<u8>,
-    /// One row of the mixture, interleaved.
-    acc: Vec<f32>,
 }
 
 impl Scratch {
@@ -336,7 +324,6 @@ impl Scratch {
             self.images.push(RgbImage::black(size, size)?);
         }
         self.rows.resize(self.rows.len().max(width * size * 3), 0);
-        self.acc.resize(self.acc.len().max(size * 3), 0.0);
         Ok(())
     }
 }
@@ -361,6 +348,37 @@ fn apply_into(op: &OpPlan, src: &RgbImage, dst: &mut RgbImage) -> Result<()> {
         prepared.row(src, y, dst.row_mut(y));
     }
     Ok(())
+}
+
+/// One output row of a view mixing `W` chains (the first `W` of `rows`, whose products
+/// with their weights `weighted` tables): for every element, `(0 + w_0 * pre(a_0)) + w_1
+/// * pre(a_1) + ...` summed in order, then `kept(orig) + m * sum`, as the released code.
+#[inline(always)]
+fn mix_row<T: OutputElement, const W: usize>(
+    weighted: &[[[f32; 256]; 3]],
+    kept: &[[f32; 256]; 3],
+    m: f32,
+    rows: &[&[u8]; MAX_WIDTH],
+    orig: &[u8],
+    [r, g, b]: [&mut [T]; 3],
+) {
+    let n = orig.len();
+    let rows: [&[u8]; W] = std::array::from_fn(|i| &rows[i][..n]);
+    let tables: [&[[f32; 256]; 3]; W] = std::array::from_fn(|i| &weighted[i]);
+    let planes = r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut());
+    for (x, ((r, g), b)) in planes.enumerate().take(n / 3) {
+        let k = 3 * x;
+        let mixed = |ch: usize| {
+            let mut sum = tables[0][ch][rows[0][k + ch] as usize];
+            for i in 1..W {
+                sum += tables[i][ch][rows[i][k + ch] as usize];
+            }
+            kept[ch][orig[k + ch] as usize] + m * sum
+        };
+        *r = T::from_f32(mixed(0));
+        *g = T::from_f32(mixed(1));
+        *b = T::from_f32(mixed(2));
+    }
 }
 
 /// One interleaved row `px` into the three planes' rows: `f(tables[ch][byte], k)` for the
