@@ -81,6 +81,17 @@ fn compare(c: &AugMixConfig, images: &[RgbImage], plans: &[AugMixPlan], jsd: boo
             })
             .collect();
         assert_eq!(got.len(), want.len(), "{what} {dtype:?}");
+        if !jsd && dtype == Dtype::F32 {
+            // The same into a caller's buffer, whatever it held; a wrong length is refused.
+            let mut into = vec![f32::NAN; got.len()];
+            exec.augment_into(plans, images, &mut into).unwrap();
+            assert_eq!(
+                into.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                got.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                "{what} augment_into"
+            );
+            assert!(exec.augment_into(plans, images, &mut into[1..]).is_err());
+        }
         if let Some(k) = (0..got.len()).find(|&k| got[k].to_bits() != want[k].to_bits()) {
             panic!(
                 "{what} {dtype:?}: element {k} is {} ({:#x}), expected {} ({:#x})",

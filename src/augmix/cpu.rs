@@ -68,12 +68,30 @@ impl AugMixExecutor {
         dtype: Dtype,
     ) -> Result<Tensor> {
         self.check(plans, images)?;
-        let views: Vec<_> = plans
-            .iter()
-            .zip(images)
-            .map(|(p, img)| (View::Augmented(p), img.as_view()))
-            .collect();
+        let views = augmented_views(plans, images);
         self.run(&views, dtype)
+    }
+
+    /// [`augment`](Self::augment) into a caller's NCHW buffer of `plans.len() * 3 * size *
+    /// size` elements. Everything is checked before any element is written.
+    pub fn augment_into<T: OutputElement, I: AsImageView + Sync>(
+        &self,
+        plans: &[AugMixPlan],
+        images: &[I],
+        out: &mut [T],
+    ) -> Result<()> {
+        self.check(plans, images)?;
+        let per_sample = 3 * self.config.base.size * self.config.base.size;
+        if out.len() != plans.len() * per_sample {
+            return Err(Error::Input(format!(
+                "output buffer holds {} elements; {} samples of 3x{s}x{s} need {}",
+                out.len(),
+                plans.len(),
+                plans.len() * per_sample,
+                s = self.config.base.size
+            )));
+        }
+        self.run_into(&augmented_views(plans, images), out)
     }
 
     /// The three JSD views of every image: `plans` holds 2N plans, `[first views; second
@@ -299,6 +317,18 @@ impl AugMixExecutor {
         }
         Ok(())
     }
+}
+
+/// `plans[i]` for `images[i]`.
+fn augmented_views<'a, I: AsImageView>(
+    plans: &'a [AugMixPlan],
+    images: &'a [I],
+) -> Vec<(View<'a>, ImageView<'a>)> {
+    plans
+        .iter()
+        .zip(images)
+        .map(|(p, img)| (View::Augmented(p), img.as_view()))
+        .collect()
 }
 
 /// Per-thread memory of [`AugMixExecutor`], reused from sample to sample.
