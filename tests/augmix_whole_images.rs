@@ -189,3 +189,58 @@ fn unusual_weights_equal_whole_images() {
         }
     }
 }
+
+/// Every sequence of one to three operators among the byte-wise ones (whose runs the
+/// executor folds into tables), a rotation by 360 degrees (a copy), a rotation and an
+/// enhance: the tables, the histograms carried through them and the
+/// images written for the other operators give the operators' bytes.
+#[test]
+fn byte_wise_runs_equal_whole_images() {
+    use pixmix::Operator::*;
+    use pixmix::plan::OpPlan;
+    let kinds = [
+        (Autocontrast, 0.0),
+        (Equalize, 0.0),
+        (Posterize, 2.0),
+        (Posterize, 7.0),
+        (Solarize, 100.0),
+        (Solarize, 256.0),
+        (Rotate, 360.0),
+        (Rotate, -17.0),
+        (Contrast, 1.7),
+    ];
+    let op = |k: usize| OpPlan {
+        param: kinds[k].1,
+        op: kinds[k].0 as u32,
+        reserved: 0,
+    };
+    let n = kinds.len();
+    // Every sequence, as a chain 3, 2 and 1 deep (its last steps).
+    let chains: Vec<Vec<usize>> = (0..n * n * n)
+        .map(|i| [i / (n * n), i / n % n, i % n])
+        .flat_map(|ks| (0..3).map(move |skip| ks[skip..].to_vec()))
+        .collect();
+    for (preset, size) in [(Preset::Cifar, 32), (Preset::Imagenet, 24)] {
+        let mut c = config(preset, size);
+        c.width = MAX_WIDTH as u32;
+        let images = photos(chains.len().div_ceil(MAX_WIDTH), &[(40, 36), (24, 24)], 13);
+        let mut plans = draw(&c, &images, 14, false);
+        for (i, p) in plans.iter_mut().enumerate() {
+            for j in 0..MAX_WIDTH {
+                let ks = &chains[(i * MAX_WIDTH + j) % chains.len()];
+                p.depths[j] = ks.len() as u32;
+                p.ops[j] = [OpPlan::NONE; 3];
+                for (d, &k) in ks.iter().enumerate() {
+                    p.ops[j][d] = op(k);
+                }
+            }
+        }
+        compare(
+            &c,
+            &images,
+            &plans,
+            false,
+            &format!("{preset} byte-wise runs"),
+        );
+    }
+}

@@ -5,13 +5,12 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use super::AugMixConfig;
+use super::chain;
 use super::plan::{AugMixPlan, MAX_DEPTH, MAX_WIDTH};
 use crate::cpu::{CpuExecutor, check_op, check_train, thread_pool};
 use crate::error::{Error, Result};
 use crate::image::{AsImageView, ImageView, RgbImage};
 use crate::mix::{normalize, tensorize};
-use crate::ops::PreparedOp;
-use crate::plan::OpPlan;
 use crate::tensor::{Dtype, OutputElement, Tensor, TensorData};
 
 /// Runs AugMix on the CPU, samples spread over threads with rayon. The output depends only
@@ -244,44 +243,35 @@ impl AugMixExecutor {
         let (temp, images) = images
             .split_first_mut()
             .expect("fit keeps a temporary image");
-        // Every chain but its last operator, on whole images: chain i ends in images[i]
-        // (or is the original, when it has one operator); a third step goes through temp.
-        const _: () = assert!(MAX_DEPTH == 3);
-        let mut last = Vec::with_capacity(width);
-        for (i, dst) in images.iter_mut().take(width).enumerate() {
-            let chain = p.chain(i);
-            let (init, tail) = chain.split_at(chain.len() - 1);
-            match init {
-                [] => {}
-                [a] => apply_into(a, orig, dst)?,
-                [a, b] => {
-                    apply_into(a, orig, temp)?;
-                    apply_into(b, temp, dst)?;
-                }
-                _ => unreachable!("a chain holds at most {MAX_DEPTH} operators"),
-            }
-            last.push(prepare(
-                &tail[0],
-                if init.is_empty() { orig } else { &*dst },
-            )?);
+        // Every chain up to its rows: its image in images[i] (or the original), its last
+        // operator when geometric, its byte-wise operators after that image.
+        let mut orig_hist = None;
+        let mut ends = Vec::with_capacity(width);
+        for (i, own) in images.iter_mut().take(width).enumerate() {
+            ends.push(chain::run(p.chain(i), orig, &mut orig_hist, temp, own)?);
         }
-        let sources: Vec<&RgbImage> = (0..width)
-            .map(|i| {
-                if p.chain(i).len() > 1 {
-                    &images[i]
-                } else {
-                    orig
-                }
+        let sources: Vec<&RgbImage> = ends
+            .iter()
+            .zip(images.iter())
+            .map(|(end, own)| match end.source {
+                chain::Source::Orig => orig,
+                chain::Source::Own => own,
             })
             .collect();
-        let weighted: Vec<[[f32; 256]; 3]> = (0..width)
-            .map(|i| {
+        // The products of the weights and preprocess, the first chain's with the `0 +` of
+        // the zeroed mix; a chain's byte-wise operators after its image looked up first.
+        let weighted: Vec<[[f32; 256]; 3]> = ends
+            .iter()
+            .enumerate()
+            .map(|(i, end)| {
                 let w = p.weights[i];
-                pre.map(|t| {
-                    t.map(|x| match i {
-                        0 => 0.0 + w * x,
-                        _ => w * x,
-                    })
+                let product = |x: f32| match i {
+                    0 => 0.0 + w * x,
+                    _ => w * x,
+                };
+                std::array::from_fn(|ch| match &end.lut {
+                    Some(l) => l[ch].map(|v| product(pre[ch][v as usize])),
+                    None => pre[ch].map(product),
                 })
             })
             .collect();
@@ -301,14 +291,14 @@ impl AugMixExecutor {
         let mut rows: Vec<&mut [u8]> = rows.chunks_exact_mut(n).take(width).collect();
         for y in 0..size {
             let mut chain_rows: [&[u8]; MAX_WIDTH] = [&[]; MAX_WIDTH];
-            for (i, ((op, src), buf)) in last.iter().zip(&sources).zip(rows.iter_mut()).enumerate()
+            for (i, ((end, src), buf)) in ends.iter().zip(&sources).zip(rows.iter_mut()).enumerate()
             {
-                chain_rows[i] = match op {
-                    PreparedOp::Identity => src.row(y),
-                    _ => {
+                chain_rows[i] = match &end.last {
+                    Some(op) => {
                         op.row(src, y, buf);
                         buf
                     }
+                    None => src.row(y),
                 };
             }
             let row = y * size..(y + 1) * size;
@@ -360,24 +350,6 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::default();
-}
-
-/// `op` prepared for `img`.
-fn prepare(op: &OpPlan, img: &RgbImage) -> Result<PreparedOp> {
-    let o = op
-        .operator()?
-        .expect("checked: every chain step has an operator");
-    PreparedOp::new(o, op.param, img)
-}
-
-/// `op` applied to `src`, written into `dst` (of the same size).
-#[inline(always)]
-fn apply_into(op: &OpPlan, src: &RgbImage, dst: &mut RgbImage) -> Result<()> {
-    let prepared = prepare(op, src)?;
-    for y in 0..src.height() {
-        prepared.row(src, y, dst.row_mut(y));
-    }
-    Ok(())
 }
 
 /// One output row of a view mixing `W` chains (the first `W` of `rows`, whose products
