@@ -198,14 +198,16 @@ impl AugMixExecutor {
 
     /// The chains and the mixture of one view of `orig`, the train transform's output.
     ///
-    /// Every chain but its last operator is applied to whole images, in memory reused from
-    /// sample to sample; the chains' last operators then give their rows one output row at
-    /// a time, and each row is mixed and written out while it is in the cache. The float
+    /// Every chain runs up to its rows ([`chain::run`]: whole images in memory reused from
+    /// sample to sample, byte-wise operators folded into tables); the chains' last
+    /// operators, unless byte-wise, then give their rows one output row at a time, and
+    /// each row is mixed and written out while it is in the cache. The float
     /// arithmetic is the released code's, element by element and in its order:
     /// `mix = 0; mix += w_i * preprocess(chain_i)` for each chain i, then `(1 - m) *
     /// preprocess(orig) + m * mix`. The products of a weight and `preprocess` depend on the
     /// byte alone, so they are tabled per chain (the first chain's with the `0 +` of the
-    /// zeroed `mix`, which turns -0 into +0), as is `(1 - m) * preprocess`.
+    /// zeroed `mix`, which turns -0 into +0; a chain's pending byte-wise operators looked
+    /// up first), as is `(1 - m) * preprocess`: the same products, so the same bits.
     #[inline(always)]
     fn mix_rows<T: OutputElement>(
         &self,
@@ -232,7 +234,6 @@ impl AugMixExecutor {
                     &mut r[row.clone()],
                     &mut g[row.clone()],
                     &mut b[row],
-                    |x, _| x,
                 );
             }
             return Ok(());
@@ -243,8 +244,8 @@ impl AugMixExecutor {
         let (temp, images) = images
             .split_first_mut()
             .expect("fit keeps a temporary image");
-        // Every chain up to its rows: its image in images[i] (or the original), its last
-        // operator when geometric, its byte-wise operators after that image.
+        // Every chain up to its rows: its image in images[i] (or the original), then its
+        // last operator unless byte-wise, or its byte-wise operators after that image.
         let mut orig_hist = None;
         let mut ends = Vec::with_capacity(width);
         for (i, own) in images.iter_mut().take(width).enumerate() {
@@ -324,7 +325,7 @@ fn augmented_views<'a, I: AsImageView>(
 /// Per-thread memory of [`AugMixExecutor`], reused from sample to sample.
 #[derive(Default)]
 struct Scratch {
-    /// A temporary image, then one image per chain: the input of its last operator.
+    /// A temporary image, then one image per chain: the image its rows are read from.
     images: Vec<RgbImage>,
     /// One row of every chain's last operator.
     rows: Vec<u8>,
@@ -383,8 +384,8 @@ fn mix_row<T: OutputElement, const W: usize>(
     }
 }
 
-/// One interleaved row `px` into the three planes' rows: `f(tables[ch][byte], k)` for the
-/// element `k` of the row (one pass over the row: a single strided loop beats three).
+/// One interleaved row `px` through per-channel `tables` into the three planes' rows (one
+/// pass over the row: a single strided loop beats three).
 #[inline(always)]
 fn store_row<T: OutputElement>(
     tables: &[[f32; 256]; 3],
@@ -392,13 +393,12 @@ fn store_row<T: OutputElement>(
     r: &mut [T],
     g: &mut [T],
     b: &mut [T],
-    f: impl Fn(f32, usize) -> f32,
 ) {
     let planes = r.iter_mut().zip(g.iter_mut()).zip(b.iter_mut());
-    for (x, (((r, g), b), px)) in planes.zip(px.chunks_exact(3)).enumerate() {
-        *r = T::from_f32(f(tables[0][px[0] as usize], 3 * x));
-        *g = T::from_f32(f(tables[1][px[1] as usize], 3 * x + 1));
-        *b = T::from_f32(f(tables[2][px[2] as usize], 3 * x + 2));
+    for (((r, g), b), px) in planes.zip(px.chunks_exact(3)) {
+        *r = T::from_f32(tables[0][px[0] as usize]);
+        *g = T::from_f32(tables[1][px[1] as usize]);
+        *b = T::from_f32(tables[2][px[2] as usize]);
     }
 }
 
