@@ -3,7 +3,9 @@
 the train transform, Pillow operators and float32 tensor arithmetic (numpy stands in for
 torch, as in tools/python_baseline.py). Same inputs as `pixmix bench --method augmix`:
 500x375 photos for imagenet, 32x32 for cifar; the released defaults (width 3, depth -1,
-alpha 1, the nine default operators, severity 3 / 1).
+alpha 1, the nine default operators, severity 3 / 1). Besides images per second it prints
+the CPU time an image takes (`time.process_time()`, setup excluded), which the machine's
+other load moves less: `cargo run --release --example augmix_cpu_time` prints pixmix's.
 
     python3 tools/augmix_baseline.py [--seconds 10]     # requires Pillow and numpy
 """
@@ -57,12 +59,14 @@ def main():
         if args.preset and name != args.preset:
             continue
         photos = [photo(i, *cfg["src"]) for i in range(16)]
-        n, start = 0, time.perf_counter()
+        n, start, cpu = 0, time.perf_counter(), time.process_time()
         while n < 10 or time.perf_counter() - start < args.seconds:
             aug(cfg, train_transform(name, photos[n % len(photos)], cfg["size"]))
             n += 1
         rate = n / (time.perf_counter() - start)
-        print(f"python {name} augmix: {rate:.0f} images/s on one core (released per-sample loop, numpy for torch)")
+        cpu = (time.process_time() - cpu) / n
+        print(f"python {name} augmix: {rate:.0f} images/s on one core (released per-sample loop, numpy for torch), "
+              f"{1e3 * cpu:.3f} ms of CPU time an image")
 
 
 if __name__ == "__main__":

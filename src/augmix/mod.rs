@@ -16,6 +16,7 @@
 //! [`AugMixPlan`]s and [`AugMixExecutor`] turns (plan, pixels) into NCHW tensors;
 //! [`AugMix`] holds both behind one call.
 
+mod chain;
 mod cpu;
 mod pipeline;
 mod plan;

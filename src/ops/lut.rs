@@ -3,8 +3,14 @@
 
 use crate::image::RgbImage;
 
+/// Per-channel counts of every byte value.
+pub type Histograms = [[u32; 256]; 3];
+
+/// A per-channel byte map.
+pub type Lut = [[u8; 256]; 3];
+
 /// Per-channel histograms, as `Image.histogram()` for an RGB image.
-pub fn histograms(img: &RgbImage) -> [[u32; 256]; 3] {
+pub fn histograms(img: &RgbImage) -> Histograms {
     let mut h = [[0u32; 256]; 3];
     for px in img.as_bytes().chunks_exact(3) {
         h[0][px[0] as usize] += 1;
@@ -19,11 +25,12 @@ fn identity() -> [u8; 256] {
 }
 
 /// `ImageOps.autocontrast(img)` with cutoff 0.
-pub fn autocontrast(img: &RgbImage) -> [[u8; 256]; 3] {
+pub fn autocontrast(img: &RgbImage) -> Lut {
     histograms(img).map(|h| autocontrast_table(&h))
 }
 
-fn autocontrast_table(h: &[u32; 256]) -> [u8; 256] {
+/// The autocontrast table of one channel's histogram.
+pub fn autocontrast_table(h: &[u32; 256]) -> [u8; 256] {
     let lo = h.iter().position(|&c| c != 0);
     let hi = h.iter().rposition(|&c| c != 0);
     let (Some(lo), Some(hi)) = (lo, hi) else {
@@ -39,11 +46,12 @@ fn autocontrast_table(h: &[u32; 256]) -> [u8; 256] {
 }
 
 /// `ImageOps.equalize(img)`.
-pub fn equalize(img: &RgbImage) -> [[u8; 256]; 3] {
+pub fn equalize(img: &RgbImage) -> Lut {
     histograms(img).map(|h| equalize_table(&h))
 }
 
-fn equalize_table(h: &[u32; 256]) -> [u8; 256] {
+/// The equalize table of one channel's histogram.
+pub fn equalize_table(h: &[u32; 256]) -> [u8; 256] {
     let nonzero = h.iter().filter(|&&c| c != 0).count();
     let Some(last) = h.iter().rposition(|&c| c != 0) else {
         return identity();
@@ -95,7 +103,7 @@ pub fn solarize_row(threshold: u16, src: &[u8], out: &mut [u8]) {
 
 /// Applies per-channel tables to one row.
 #[inline(always)]
-pub fn apply_row(tables: &[[u8; 256]; 3], src: &[u8], out: &mut [u8]) {
+pub fn apply_row(tables: &Lut, src: &[u8], out: &mut [u8]) {
     for (o, s) in out.chunks_exact_mut(3).zip(src.chunks_exact(3)) {
         o[0] = tables[0][s[0] as usize];
         o[1] = tables[1][s[1] as usize];

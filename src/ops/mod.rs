@@ -7,7 +7,7 @@
 
 mod affine;
 mod enhance;
-mod lut;
+pub(crate) mod lut;
 mod params;
 
 pub use affine::Transpose;
