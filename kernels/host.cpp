@@ -152,6 +152,7 @@ void pixmix_host_bilinear(const u8* pixels, u64 dx, u64 dy, u8* out) {
 bool pixmix_host_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* whole, u64* weights) {
     return pixmix_affine_point(w, h, m, x, y, whole[0], whole[1], weights[0], weights[1]);
 }
+u32 pixmix_host_fast_matrix(const u64* m, i64* fixed) { return pixmix_fast_matrix(m, fixed); }
 void pixmix_host_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
     pixmix_affine(img, w, h, m, x, y, out);
 }
@@ -163,7 +164,8 @@ void pixmix_host_layout(u64* out) {
         __builtin_offsetof(SamplePlan, first_round), __builtin_offsetof(SamplePlan, base),
         sizeof(RoundPlan), __builtin_offsetof(RoundPlan, a), __builtin_offsetof(RoundPlan, source),
         sizeof(OpPlan), __builtin_offsetof(OpPlan, op),
-        sizeof(OpDesc), __builtin_offsetof(OpDesc, f), __builtin_offsetof(OpDesc, kind),
+        sizeof(OpDesc), __builtin_offsetof(OpDesc, fixed), __builtin_offsetof(OpDesc, f),
+        __builtin_offsetof(OpDesc, kind), __builtin_offsetof(OpDesc, fast),
         sizeof(ImageMeta), __builtin_offsetof(ImageMeta, width), __builtin_offsetof(ImageMeta, vertical_first),
         sizeof(PictureMeta), __builtin_offsetof(PictureMeta, width),
         sizeof(KernelArgs), __builtin_offsetof(KernelArgs, out), __builtin_offsetof(KernelArgs, n),

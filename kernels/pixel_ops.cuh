@@ -152,6 +152,46 @@ PIXMIX_HD void pixmix_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i
     pixmix_bilinear(row0 + x0 * 3, row0 + x1 * 3, row1 + x0 * 3, row1 + x1 * 3, dx, dy, out);
 }
 
+// The matrix of a fast path for pixmix_affine (to come): its entries in fixed point,
+// computed once per operator on the host and carried by OpDesc.
+//
+// Units: coordinates and weights in U = 2^-40; the linear entries m0, m1, m3, m4 in 2^-39,
+// so that m0 * xc with xc = (2x + 1) / 2 is a0 * (2x + 1) U. Range (else it declines):
+// w, h <= 4096 (2x + 1 < 2^13), |m0|, |m1|, |m3|, |m4| < 2 (below 2^40 units, products
+// below 2^53 U = 2^13), |m2|, |m5| < 2^13 (below 2^53 U).
+#define PIXMIX_FAST_BITS 40
+// OpDesc::fast: the matrix lies in the range; m0, m1, m2 convert exactly; m3, m4, m5 do.
+#define PIXMIX_FAST_RANGE 1u
+#define PIXMIX_FAST_EXACT_X 2u
+#define PIXMIX_FAST_EXACT_Y 4u
+
+// The double `bits` times 2^frac truncated toward zero (off by less than one unit);
+// clears `exact` where bits were dropped and `ok` where the exponent field exceeds
+// max_field (infinities and NaN included). Zero (either sign) is exact.
+PIXMIX_HD i64 pixmix_fixed(u64 bits, i32 frac, i32 max_field, bool& ok, bool& exact) {
+    i32 field = (i32)(bits >> 52) & 0x7ff;
+    u64 m = (bits & (PIXMIX_D_HIDDEN - 1)) | (field != 0 ? PIXMIX_D_HIDDEN : 0);
+    i32 s = 1075 - frac - field;  // bits = m * 2^-s units; s >= 0 wherever field <= max_field
+    s = s < 0 ? 0 : (s > 63 ? 63 : s);
+    ok = ok && field <= max_field;
+    exact = exact && (m & ((1ull << s) - 1)) == 0;
+    i64 v = (i64)(m >> s);
+    return (i64)bits < 0 ? -v : v;
+}
+
+// The matrix m (doubles, as bits) for the fast path: its entries in fixed point (linear
+// ones in 2^-39, offsets in U) and the PIXMIX_FAST_* flags. Once per operator, on the host.
+PIXMIX_HD u32 pixmix_fast_matrix(const u64* m, i64* fixed) {
+    bool ok = true, ex = true, ey = true;
+    fixed[0] = pixmix_fixed(m[0], 39, 1023, ok, ex);
+    fixed[1] = pixmix_fixed(m[1], 39, 1023, ok, ex);
+    fixed[2] = pixmix_fixed(m[2], PIXMIX_FAST_BITS, 1035, ok, ex);
+    fixed[3] = pixmix_fixed(m[3], 39, 1023, ok, ey);
+    fixed[4] = pixmix_fixed(m[4], 39, 1023, ok, ey);
+    fixed[5] = pixmix_fixed(m[5], PIXMIX_FAST_BITS, 1035, ok, ey);
+    return (ok ? PIXMIX_FAST_RANGE : 0u) | (ex ? PIXMIX_FAST_EXACT_X : 0u) | (ey ? PIXMIX_FAST_EXACT_Y : 0u);
+}
+
 // blend(SMOOTH(I), I, f) at (x, y); the one-pixel border keeps I.
 PIXMIX_HD void pixmix_sharpness(const u8* img, i32 s, i32 x, i32 y, float f, u8* out) {
     const u8* p = img + (y * s + x) * 3;

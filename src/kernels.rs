@@ -77,6 +77,7 @@ unsafe extern "C" {
         y: i32,
         out: *mut u8,
     );
+    fn pixmix_host_fast_matrix(m: *const u64, fixed: *mut i64) -> u32;
 }
 
 /// The kernels' `pixmix_pow`, compiled for the host.
@@ -191,10 +192,20 @@ pub fn host_affine(img: &RgbImage, m: &[f64; 6], x: usize, y: usize) -> [u8; 3] 
     out
 }
 
+/// The kernels' `pixmix_fast_matrix`: the affine matrix `m` in fixed point for the fast
+/// path, and its flags (what `OpDesc` carries).
+pub fn host_fast_matrix(m: &[f64; 6]) -> ([i64; 6], u32) {
+    let bits = m.map(f64::to_bits);
+    let mut fixed = [0i64; 6];
+    // SAFETY: reads six values, writes six.
+    let flags = unsafe { pixmix_host_fast_matrix(bits.as_ptr(), fixed.as_mut_ptr()) };
+    (fixed, flags)
+}
+
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.
-pub fn host_layout() -> [u64; 30] {
-    let mut out = [0u64; 30];
-    // SAFETY: the function writes exactly 30 values.
+pub fn host_layout() -> [u64; 32] {
+    let mut out = [0u64; 32];
+    // SAFETY: the function writes exactly 32 values.
     unsafe { pixmix_host_layout(out.as_mut_ptr()) };
     out
 }
