@@ -1,7 +1,9 @@
-//! The kernels' affine sampler (`pixmix_affine` in kernels/pixel_ops.cuh), which emulates
-//! Pillow's double arithmetic with integers, compiled for the host, against the hardware's
-//! doubles and the CPU's rows (`pixmix::ops`, exact to Pillow). In all, about 27.4 million
-//! evaluations (release build: a few seconds):
+//! The kernels' affine sampler (`pixmix_affine` in kernels/pixel_ops.cuh), compiled for
+//! the host: its exact path, which emulates Pillow's double arithmetic with integers, and its
+//! fast path, 64-bit fixed point with error bounds that decides only where the bounds allow
+//! and leaves the rest to the exact path. Against the hardware's doubles and the CPU's rows
+//! (`pixmix::ops`, exact to Pillow), in all about 27.4 million evaluations (release build: a
+//! few seconds):
 //!
 //! - the soft double product and sum against f64, bit for bit (2 x 3,000,000 pairs);
 //! - the fixed-point interpolation against Pillow's double formula (4,000,000 pixels of
@@ -9,19 +11,27 @@
 //!   lands within ulps of a whole number);
 //! - the input points and weights against Pillow's doubles (4,000,000 points: on or an ulp
 //!   beside 0, 0.25, 0.5, half-integers and the size; images up to i32::MAX a side);
-//! - whole images and chosen rows against `PreparedOp::Affine` rows: every rotation by
-//!   whole degrees in -360..=360, a sweep of fractional angles, shears and translations over
-//!   the released ranges and beyond, random matrices with tiny, subnormal, huge, negative
-//!   and zero coefficients, points on 0, the size, half-integers or ulps beside them, image
-//!   sizes 1 to 300, square or not: 13,446,585 pixels, counted and required to be at least
-//!   10 million.
+//! - whole images and chosen rows against `PreparedOp::Affine` rows, by the sampler, by the
+//!   exact path alone and by the fast path wherever it decides: every rotation by whole
+//!   degrees in -360..=360, a sweep of fractional angles, shears and translations over the
+//!   released ranges and beyond, random matrices with tiny, subnormal, huge, negative and
+//!   zero coefficients, points on 0, the size, half-integers or ulps beside them, image sizes
+//!   1 to 300, square or not: 13,446,585 pixels, counted and required to be at least 10
+//!   million.
 
 mod common;
 
 use common::make_image;
-use pixmix::kernels::{host_affine, host_affine_point, host_bilinear, host_dadd, host_dmul};
+use pixmix::kernels::{
+    AffinePath, host_affine, host_affine_point, host_affine_with, host_bilinear, host_dadd,
+    host_dmul,
+};
 use pixmix::ops::{PreparedOp, geometry};
 use pixmix::{Operator, RgbImage};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Pixels of [`compare_rows`] the fast path declined.
+static DECLINED: AtomicU64 = AtomicU64::new(0);
 
 /// splitmix64: a fixed stream of test inputs.
 struct Rng(u64);
@@ -358,13 +368,19 @@ fn compare_rows(img: &RgbImage, m: &[f64; 6], ys: impl Iterator<Item = usize>, w
     for y in ys {
         op.row(img, y, &mut row);
         for x in 0..w {
+            let want = &row[x * 3..x * 3 + 3];
             let got = host_affine(img, m, x, y);
-            if got[..] != row[x * 3..x * 3 + 3] {
+            let exact = host_affine_with(AffinePath::Exact, img, m, x, y).unwrap();
+            let fast = host_affine_with(AffinePath::Fast, img, m, x, y);
+            if got[..] != *want || exact[..] != *want || fast.is_some_and(|f| f[..] != *want) {
                 panic!(
-                    "{what}: {w}x{h}, m = {m:?} ({:x?}), pixel ({x}, {y}): kernel {got:?}, cpu {:?}",
+                    "{what}: {w}x{h}, m = {m:?} ({:x?}), pixel ({x}, {y}): kernel {got:?}, \
+                     exact path {exact:?}, fast path {fast:?}, cpu {want:?}",
                     m.map(f64::to_bits),
-                    &row[x * 3..x * 3 + 3]
                 );
+            }
+            if fast.is_none() {
+                DECLINED.fetch_add(1, Ordering::Relaxed);
             }
             n += 1;
         }
@@ -561,8 +577,12 @@ fn affine_pixels_equal_the_cpu_rows() {
     ];
     let total: u64 = counts.iter().sum();
     println!(
-        "pixels compared: operators {}, random matrices {}, chosen points {}, total {total}",
-        counts[0], counts[1], counts[2]
+        "pixels compared: operators {}, random matrices {}, chosen points {}, total {total}; \
+         the fast path declined {}",
+        counts[0],
+        counts[1],
+        counts[2],
+        DECLINED.load(Ordering::Relaxed)
     );
     assert!(total >= 10_000_000, "only {total} pixels compared");
 }

@@ -147,7 +147,7 @@ fn the_affine_sampler_executes_no_double_precision() {
         "{SOURCE}
 extern \"C\" __global__ void pixmix_affine_probe(const u8* img, i32 w, i32 h, const OpDesc* d, u8* out) {{
     i32 x = (i32)threadIdx.x, y = (i32)blockIdx.x;
-    pixmix_affine(img, w, h, d->m, x, y, out + ((u64)y * w + x) * 3);
+    pixmix_affine(img, w, h, *d, x, y, out + ((u64)y * w + x) * 3);
 }}
 "
     );
