@@ -2607,6 +2607,7 @@ fn global_loads_and_stores() {
          \tadd.s64 %rd5, %rd3, 56;\n\tld.global.f32 %f6, [%rd5+-8];\n\
          \tst.global.f32 [%rd2+64], %f6;\n\
          \tld.global.s8 %r5, [%rd3];\n\tst.global.u32 [%rd2+68], %r5;\n\
+         \tst.global.v4.f32 [%rd2+80], {{%f5, %f4, %f3, %f2}};\n\
          \tret;\n}}\n"
     );
     let k = kernel(&text, "mem");
@@ -2622,9 +2623,9 @@ fn global_loads_and_stores() {
     input[48..52].copy_from_slice(&0x1234_5678u32.to_le_bytes());
     input[56..64].copy_from_slice(&0xC00C_0000_0000_0000u64.to_le_bytes());
     let inp = Buf::new(&input);
-    let out = Buf::new(&[0xAB; 72]);
+    let out = Buf::new(&[0xAB; 96]);
     launch(&k, [1; 3], [1; 3], &params(&k, &[out.base(), inp.base()])).unwrap();
-    let mut want = vec![0xABu8; 72];
+    let mut want = vec![0xABu8; 96];
     // ld.global.u8 zero-extends.
     want[0..4].copy_from_slice(&0x80u32.to_le_bytes());
     want[4..8].copy_from_slice(&0xFFu32.to_le_bytes());
@@ -2645,6 +2646,10 @@ fn global_loads_and_stores() {
     want[64..68].copy_from_slice(&0x1234_5678u32.to_le_bytes());
     // ld.global.s8 sign-extends 0x80.
     want[68..72].copy_from_slice(&0xFFFF_FF80u32.to_le_bytes());
+    // st.global.v4 stores four elements.
+    for (i, v) in [40.0f32, 30.0, 20.0, 10.0].iter().enumerate() {
+        want[80 + 4 * i..84 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
     assert_eq!(out.bytes(), want);
 }
 

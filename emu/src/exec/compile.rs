@@ -216,7 +216,8 @@ pub struct Inst {
     pub guard: u32,
     /// `@!p`.
     pub guard_neg: bool,
-    /// Destinations (vector loads: up to four; `setp`: the second is `|q`).
+    /// Destinations (vector loads: up to four; `setp`: the second is `|q`); for `st`, the
+    /// values stored.
     pub d: [u32; 4],
     pub nd: u8,
     /// Sources; for memory operations `a[0]` is the address base.
@@ -1278,11 +1279,13 @@ impl<'a> Compiler<'a> {
                     return unsupported("a vector operand of the wrong length");
                 }
                 if i.opcode == "st" {
+                    // The stored values in `d` (a[0] is the address base; four of them
+                    // would not fit beside it).
                     inst.op = Op::St { space, n };
                     for (k, p) in parts.iter().enumerate() {
-                        inst.a[k + 1] = self.src(p, t, line)?;
+                        inst.d[k] = self.src(p, t, line)?;
                     }
-                    inst.na = n + 1;
+                    inst.na = 1;
                 } else {
                     inst.op = Op::Ld { space, n };
                     for (k, p) in parts.iter().enumerate() {
