@@ -308,10 +308,11 @@ pub fn compile(module: &ast::Module, globals: &HashMap<String, u64>) -> R<Progra
     let mut program = Program::default();
     for f in &module.functions {
         if !f.is_entry {
-            // Device functions are reached only through `call`, which compile rejects.
+            // Device functions are reached only through `call`, expanded in place.
             continue;
         }
-        let k = Compiler::new(module, f, globals)?.run()?;
+        let f = super::inline::expand(module, f)?;
+        let k = Compiler::new(module, &f, globals)?.run()?;
         program
             .kernels
             .insert(k.name.clone(), std::sync::Arc::new(k));
@@ -1406,6 +1407,7 @@ impl<'a> Compiler<'a> {
             "shfl" | "vote" | "match" | "redux" | "activemask" | "bar.warp" => {
                 return unsupported("warp-level instructions");
             }
+            // inline::expand leaves none.
             "call" => return unsupported("function calls"),
             "tex" | "tld4" | "suld" | "sust" | "txq" | "suq" => {
                 return unsupported("textures and surfaces");
