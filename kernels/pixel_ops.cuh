@@ -341,11 +341,23 @@ PIXMIX_HD bool pixmix_affine_fast(const u8* img, i32 w, i32 h, const i64* fixed,
     return true;
 }
 
+// pixmix_affine_exact's bytes packed in a word (red lowest), out of line in the kernels: the
+// fast path leaves it the rare pixels it declines, so its registers and code stay out of
+// the callers' (a returned word keeps their bytes out of local memory).
+PIXMIX_HD_NOINLINE u32 pixmix_affine_exact_rgb(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y) {
+    u8 o[3];
+    pixmix_affine_exact(img, w, h, m, x, y, o);
+    return (u32)o[0] | (u32)o[1] << 8 | (u32)o[2] << 16;
+}
+
 // Pillow's bilinear sample of the affine operator d at output pixel (x, y); black outside:
-// the fast path, or the exact one where it declines. (Inline: the CUDA driver emulator
-// runs no function calls.)
+// the fast path, or the exact one where it declines.
 PIXMIX_HD void pixmix_affine(const u8* img, i32 w, i32 h, const OpDesc& d, i32 x, i32 y, u8* out) {
-    if (!pixmix_affine_fast(img, w, h, d.fixed, d.fast, x, y, out)) pixmix_affine_exact(img, w, h, d.m, x, y, out);
+    if (pixmix_affine_fast(img, w, h, d.fixed, d.fast, x, y, out)) return;
+    u32 rgb = pixmix_affine_exact_rgb(img, w, h, d.m, x, y);
+    out[0] = (u8)rgb;
+    out[1] = (u8)(rgb >> 8);
+    out[2] = (u8)(rgb >> 16);
 }
 
 // blend(SMOOTH(I), I, f) at (x, y); the one-pixel border keeps I.
