@@ -4,9 +4,12 @@
 
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define PIXMIX_HD __host__ __device__ __forceinline__
+// Called rather than inlined in the kernels: a rare branch kept out of the hot code.
+#define PIXMIX_HD_NOINLINE __host__ __device__ __noinline__
 #define PIXMIX_DEVICE 1
 #else
 #define PIXMIX_HD inline
+#define PIXMIX_HD_NOINLINE inline
 #endif
 
 // Constant tables: device memory in the kernels, plain arrays on the host.

@@ -152,8 +152,36 @@ void pixmix_host_bilinear(const u8* pixels, u64 dx, u64 dy, u8* out) {
 bool pixmix_host_affine_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* whole, u64* weights) {
     return pixmix_affine_point(w, h, m, x, y, whole[0], whole[1], weights[0], weights[1]);
 }
+// The affine operator of matrix m, as OpDesc::new stages it.
+static OpDesc pixmix_host_affine_desc(const u64* m) {
+    OpDesc d = {};
+    for (int i = 0; i < 6; i++) d.m[i] = m[i];
+    d.kind = PIXMIX_KIND_AFFINE;
+    d.fast = pixmix_fast_matrix(m, d.fixed);
+    return d;
+}
+u32 pixmix_host_fast_matrix(const u64* m, i64* fixed) { return pixmix_fast_matrix(m, fixed); }
 void pixmix_host_affine(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
-    pixmix_affine(img, w, h, m, x, y, out);
+    pixmix_affine(img, w, h, pixmix_host_affine_desc(m), x, y, out);
+}
+void pixmix_host_affine_exact(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
+    pixmix_affine_exact(img, w, h, m, x, y, out);
+}
+// False where the fast path declines (out untouched).
+bool pixmix_host_affine_fast(const u8* img, i32 w, i32 h, const u64* m, i32 x, i32 y, u8* out) {
+    OpDesc d = pixmix_host_affine_desc(m);
+    return pixmix_affine_fast(img, w, h, d.fixed, d.fast, x, y, out);
+}
+// The fast path's value of one channel and its bound (units of 2^-40), as it dispatches.
+i64 pixmix_host_fast_lerp(i32 a, i32 b, i32 c, i32 d, i64 dx, i64 dy, i64 ex, i64 ey, i64* bound) {
+    if (ey == 0 && dy == 0) return pixmix_fast_lerp_row(a, b, dx, ex, *bound);
+    return pixmix_fast_lerp(a, b, c, d, dx, dy, ex, ey, *bound);
+}
+// The fast path's input point: X, its bound, Y, its bound (units of 2^-40); false out of
+// its range.
+bool pixmix_host_affine_fast_point(i32 w, i32 h, const u64* m, i32 x, i32 y, i64* out) {
+    OpDesc d = pixmix_host_affine_desc(m);
+    return pixmix_fast_point(w, h, d.fixed, d.fast, x, y, out[0], out[1], out[2], out[3]);
 }
 
 // Sizes and field offsets of the shared structs, for the layout test.
@@ -163,7 +191,8 @@ void pixmix_host_layout(u64* out) {
         __builtin_offsetof(SamplePlan, first_round), __builtin_offsetof(SamplePlan, base),
         sizeof(RoundPlan), __builtin_offsetof(RoundPlan, a), __builtin_offsetof(RoundPlan, source),
         sizeof(OpPlan), __builtin_offsetof(OpPlan, op),
-        sizeof(OpDesc), __builtin_offsetof(OpDesc, f), __builtin_offsetof(OpDesc, kind),
+        sizeof(OpDesc), __builtin_offsetof(OpDesc, fixed), __builtin_offsetof(OpDesc, f),
+        __builtin_offsetof(OpDesc, kind), __builtin_offsetof(OpDesc, fast),
         sizeof(ImageMeta), __builtin_offsetof(ImageMeta, width), __builtin_offsetof(ImageMeta, vertical_first),
         sizeof(PictureMeta), __builtin_offsetof(PictureMeta, width),
         sizeof(KernelArgs), __builtin_offsetof(KernelArgs, out), __builtin_offsetof(KernelArgs, n),

@@ -72,10 +72,13 @@ struct OpDesc {
     // The affine matrix: doubles, as their bits (read as doubles they would load with f64
     // instructions).
     u64 m[6];
+    // The same entries in fixed point for the affine fast path, and its PIXMIX_FAST_* flags
+    // (pixmix_fast_matrix, computed once on the host).
+    i64 fixed[6];
     float f;
     u32 kind;
     u32 u;
-    u32 reserved;
+    u32 fast;
 };
 
 // Where a sample's source image and resize intermediate live.
@@ -132,7 +135,7 @@ struct KernelArgs {
 static_assert(sizeof(OpPlan) == 16, "OpPlan layout");
 static_assert(sizeof(RoundPlan) == 32, "RoundPlan layout");
 static_assert(sizeof(SamplePlan) == 64, "SamplePlan layout");
-static_assert(sizeof(OpDesc) == 64, "OpDesc layout");
+static_assert(sizeof(OpDesc) == 112, "OpDesc layout");
 static_assert(sizeof(ImageMeta) == 48, "ImageMeta layout");
 static_assert(sizeof(PictureMeta) == 16, "PictureMeta layout");
 static_assert(sizeof(KernelArgs) == 144, "KernelArgs layout");

@@ -77,6 +77,44 @@ unsafe extern "C" {
         y: i32,
         out: *mut u8,
     );
+    fn pixmix_host_fast_matrix(m: *const u64, fixed: *mut i64) -> u32;
+    fn pixmix_host_affine_exact(
+        img: *const u8,
+        w: i32,
+        h: i32,
+        m: *const u64,
+        x: i32,
+        y: i32,
+        out: *mut u8,
+    );
+    fn pixmix_host_affine_fast(
+        img: *const u8,
+        w: i32,
+        h: i32,
+        m: *const u64,
+        x: i32,
+        y: i32,
+        out: *mut u8,
+    ) -> bool;
+    fn pixmix_host_fast_lerp(
+        a: i32,
+        b: i32,
+        c: i32,
+        d: i32,
+        dx: i64,
+        dy: i64,
+        ex: i64,
+        ey: i64,
+        bound: *mut i64,
+    ) -> i64;
+    fn pixmix_host_affine_fast_point(
+        w: i32,
+        h: i32,
+        m: *const u64,
+        x: i32,
+        y: i32,
+        out: *mut i64,
+    ) -> bool;
 }
 
 /// The kernels' `pixmix_pow`, compiled for the host.
@@ -191,10 +229,106 @@ pub fn host_affine(img: &RgbImage, m: &[f64; 6], x: usize, y: usize) -> [u8; 3] 
     out
 }
 
+/// The kernels' `pixmix_fast_matrix`: the affine matrix `m` in fixed point for the fast
+/// path, and its flags (what `OpDesc` carries).
+pub fn host_fast_matrix(m: &[f64; 6]) -> ([i64; 6], u32) {
+    let bits = m.map(f64::to_bits);
+    let mut fixed = [0i64; 6];
+    // SAFETY: reads six values, writes six.
+    let flags = unsafe { pixmix_host_fast_matrix(bits.as_ptr(), fixed.as_mut_ptr()) };
+    (fixed, flags)
+}
+
+/// Which of the kernels' affine samplers [`host_affine_with`] runs.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AffinePath {
+    /// `pixmix_affine`: the fast path, or the exact one where it declines.
+    Kernel,
+    /// `pixmix_affine_exact` alone.
+    Exact,
+    /// `pixmix_affine_fast` alone.
+    Fast,
+}
+
+/// Output pixel (x, y) of `img` under the affine map `m` by one of the kernels' samplers,
+/// compiled for the host: `None` where the fast path alone declines.
+#[doc(hidden)]
+pub fn host_affine_with(
+    path: AffinePath,
+    img: &RgbImage,
+    m: &[f64; 6],
+    x: usize,
+    y: usize,
+) -> Option<[u8; 3]> {
+    let (w, h) = (img.width(), img.height());
+    assert!(x < w && y < h && w <= i32::MAX as usize / 3 && h <= i32::MAX as usize);
+    let bits = m.map(f64::to_bits);
+    let mut out = [0u8; 3];
+    let args = (
+        img.as_bytes().as_ptr(),
+        w as i32,
+        h as i32,
+        bits.as_ptr(),
+        x as i32,
+        y as i32,
+        out.as_mut_ptr(),
+    );
+    // SAFETY: the image holds w * h pixels of three bytes, which is all the functions
+    // read; they write three bytes.
+    let decided = unsafe {
+        match path {
+            AffinePath::Kernel => {
+                pixmix_host_affine(args.0, args.1, args.2, args.3, args.4, args.5, args.6);
+                true
+            }
+            AffinePath::Exact => {
+                pixmix_host_affine_exact(args.0, args.1, args.2, args.3, args.4, args.5, args.6);
+                true
+            }
+            AffinePath::Fast => {
+                pixmix_host_affine_fast(args.0, args.1, args.2, args.3, args.4, args.5, args.6)
+            }
+        }
+    };
+    decided.then_some(out)
+}
+
+/// The affine fast path's input point for output pixel (x, y) of a `w` x `h` image under
+/// `m`, compiled for the host: `[X, X's bound, Y, Y's bound]` in units of 2^-40, or `None`
+/// outside the fast path's range.
+#[doc(hidden)]
+pub fn host_affine_fast_point(w: i32, h: i32, m: &[f64; 6], x: i32, y: i32) -> Option<[i64; 4]> {
+    assert!(w > 0 && h > 0 && (0..w).contains(&x) && (0..h).contains(&y));
+    let bits = m.map(f64::to_bits);
+    let mut out = [0i64; 4];
+    // SAFETY: reads six doubles' bits, writes four values.
+    let ok = unsafe { pixmix_host_affine_fast_point(w, h, bits.as_ptr(), x, y, out.as_mut_ptr()) };
+    ok.then_some(out)
+}
+
+/// The affine fast path's value of one channel with bytes `[a, b, c, d]` (row above, row
+/// below), weights `dx`, `dy` and their bounds `ex`, `ey` (all in units of 2^-40, as
+/// [`host_affine_fast_point`] gives them), compiled for the host: the value and its bound,
+/// in units of 2^-40.
+#[doc(hidden)]
+pub fn host_fast_lerp([a, b, c, d]: [u8; 4], dx: i64, dy: i64, ex: i64, ey: i64) -> (i64, i64) {
+    assert!((0..=1 << 40).contains(&dx) && (0..=1 << 40).contains(&dy));
+    assert!((0..1 << 15).contains(&ex) && (0..1 << 15).contains(&ey));
+    let mut bound = 0;
+    // SAFETY: a pure function of its arguments; writes one value.
+    let v = unsafe {
+        pixmix_host_fast_lerp(
+            a as i32, b as i32, c as i32, d as i32, dx, dy, ex, ey, &mut bound,
+        )
+    };
+    (v, bound)
+}
+
 /// Sizes and offsets of the shared structs as the C++ compiler lays them out.
-pub fn host_layout() -> [u64; 30] {
-    let mut out = [0u64; 30];
-    // SAFETY: the function writes exactly 30 values.
+pub fn host_layout() -> [u64; 32] {
+    let mut out = [0u64; 32];
+    // SAFETY: the function writes exactly 32 values.
     unsafe { pixmix_host_layout(out.as_mut_ptr()) };
     out
 }

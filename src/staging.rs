@@ -50,14 +50,16 @@ pub const TABLE_STRIDE: usize = 1544;
 pub struct OpDesc {
     /// Affine matrix (output pixel centre to input point).
     pub m: [f64; 6],
+    /// The matrix in fixed point for the kernels' affine fast path (`pixmix_fast_matrix`).
+    pub fixed: [i64; 6],
     /// Enhance factor, as Pillow's C `float`.
     pub f: f32,
     /// One of the `KIND_` constants.
     pub kind: u32,
     /// Bits (posterize) or threshold (solarize).
     pub u: u32,
-    /// Keeps the layout free of implicit padding.
-    pub reserved: u32,
+    /// The affine fast path's flags (`pixmix_fast_matrix`).
+    pub fast: u32,
 }
 
 impl OpDesc {
@@ -96,10 +98,15 @@ impl OpDesc {
             Operator::Sharpness if size < 3 => OpDesc::kind(KIND_ORIGINAL),
             Operator::Sharpness => factor(KIND_SHARPNESS),
             _ => match geometry(o, op.param, size, size) {
-                PreparedOp::Affine(m) => OpDesc {
-                    m,
-                    ..OpDesc::kind(KIND_AFFINE)
-                },
+                PreparedOp::Affine(m) => {
+                    let (fixed, fast) = crate::kernels::host_fast_matrix(&m);
+                    OpDesc {
+                        m,
+                        fixed,
+                        fast,
+                        ..OpDesc::kind(KIND_AFFINE)
+                    }
+                }
                 PreparedOp::Transpose(Transpose::Rotate90) => OpDesc::kind(KIND_ROTATE90),
                 PreparedOp::Transpose(Transpose::Rotate180) => OpDesc::kind(KIND_ROTATE180),
                 PreparedOp::Transpose(Transpose::Rotate270) => OpDesc::kind(KIND_ROTATE270),

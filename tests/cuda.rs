@@ -152,6 +152,45 @@ fn cuda_equals_cpu_for_every_operator_at_odd_sizes() {
     );
 }
 
+/// Geometric operators the affine sampler's fast path declines everywhere (matrices out of
+/// its range: shears beyond 2, offsets beyond 2^13), in part, or not at all (dyadic
+/// shears and translations, which it computes exactly).
+const AFFINE_EDGE_CASES: [(Operator, f64); 8] = [
+    (Operator::ShearX, 2.5),
+    (Operator::ShearY, -3.0),
+    (Operator::TranslateX, 9000.0),
+    (Operator::Rotate, 45.5),
+    (Operator::ShearX, 0.5),
+    (Operator::TranslateY, -1.5),
+    (Operator::ShearY, 1.999),
+    (Operator::Rotate, -7.0),
+];
+
+#[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
+fn cuda_equals_cpu_where_the_affine_fast_path_declines() {
+    let mut config = Config::preset(Preset::Cifar);
+    config.size = 31;
+    config.mixing_resize = 37;
+    let edit = |plan: &mut BatchPlan| {
+        for (i, s) in plan.samples.iter_mut().enumerate() {
+            let (op, param) = AFFINE_EDGE_CASES[i % AFFINE_EDGE_CASES.len()];
+            s.base = OpPlan {
+                param,
+                op: op as u32,
+                reserved: 0,
+            };
+        }
+    };
+    run(
+        &config,
+        &photos(24, &[(31, 31), (35, 40)], 9),
+        5,
+        Some(&edit),
+        "cuda_equals_cpu_where_the_affine_fast_path_declines",
+    );
+}
+
 #[test]
 #[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
 fn cuda_writes_into_a_callers_buffer_on_a_callers_stream() {

@@ -8,8 +8,12 @@ mod common;
 
 use common::augmix::{FORCED, draw, force_every_op};
 use common::photos;
+use pixmix::augmix::MAX_DEPTH;
 use pixmix::cuda::{AugMixCudaExecutor, driver_present};
-use pixmix::{AugMix, AugMixConfig, AugMixExecutor, AugMixPlan, Dtype, Error, Preset, RgbImage};
+use pixmix::plan::OpPlan;
+use pixmix::{
+    AugMix, AugMixConfig, AugMixExecutor, AugMixPlan, Dtype, Error, Operator, Preset, RgbImage,
+};
 
 /// Says so on the real standard error, which the test harness does not capture.
 fn skipped(test: &str, why: &str) {
@@ -193,6 +197,49 @@ fn augmix_cuda_equals_cpu_for_every_operator_at_every_step() {
             );
         }
     }
+}
+
+/// Chains of geometric operators the affine sampler's fast path declines everywhere (shears
+/// beyond 2, offsets beyond 2^13), in part, or not at all, at every step (the step kernel)
+/// and last (the mixing pixel kernel).
+#[test]
+#[ignore = "needs a CUDA device: run with --include-ignored on a GPU or under scripts/emulated-cuda.sh"]
+fn augmix_cuda_equals_cpu_where_the_affine_fast_path_declines() {
+    let test = "augmix_cuda_equals_cpu_where_the_affine_fast_path_declines";
+    let cases = [
+        (Operator::ShearX, 2.5),
+        (Operator::ShearY, -3.0),
+        (Operator::TranslateX, 9000.0),
+        (Operator::Rotate, 45.5),
+        (Operator::ShearX, 0.5),
+        (Operator::TranslateY, -1.5),
+        (Operator::ShearY, 1.999),
+    ];
+    let mut c = AugMixConfig::preset(Preset::Cifar);
+    c.base.size = 31;
+    c.width = 3;
+    let Some(mut gpu) = executor(&c, test) else {
+        return;
+    };
+    let images = photos(8, &[(31, 31), (35, 40)], 11);
+    let mut plans = draw(&c, &images, 6, false);
+    for (i, p) in plans.iter_mut().enumerate() {
+        for ch in 0..p.width as usize {
+            p.depths[ch] = 1 + ((i + ch) % 3) as u32;
+            for d in 0..MAX_DEPTH {
+                let (op, param) = cases[(i + 2 * ch + 3 * d) % cases.len()];
+                p.ops[ch][d] = match d < p.depths[ch] as usize {
+                    true => OpPlan {
+                        param,
+                        op: op as u32,
+                        reserved: 0,
+                    },
+                    false => OpPlan::NONE,
+                };
+            }
+        }
+    }
+    agree(&mut gpu, &images, &plans, false, &[Dtype::F32], test);
 }
 
 #[test]

@@ -38,24 +38,44 @@ fn nvrtc_ptx_fmad(source: &str, fmad: bool) -> String {
     ptx.to_src()
 }
 
-/// Double-precision (`.f64`) instructions of each entry of a PTX module.
+/// Double-precision (`.f64`) instructions of each entry of a PTX module, those of the device
+/// functions it calls (directly or not) included.
 fn f64_instructions(ptx: &str) -> Vec<(String, usize)> {
+    use cuda_emu::ptx::ast::{Function, Operand, Statement};
     let module = cuda_emu::ptx::parse(ptx).expect("the PTX parses");
+    let find = |name: &str| module.functions.iter().find(|f| f.name == name);
+    // f's own f64 instructions and the names it calls.
+    let scan = |f: &Function| {
+        let (mut count, mut calls) = (0, Vec::new());
+        for s in &f.body {
+            if let Statement::Instr(i) = s {
+                count += i.modifiers.iter().any(|m| m == "f64") as usize;
+                if i.opcode == "call" {
+                    calls.extend(i.operands.iter().find_map(|o| match o {
+                        Operand::Symbol(name) => Some(name.clone()),
+                        _ => None,
+                    }));
+                }
+            }
+        }
+        (count, calls)
+    };
     module
         .functions
         .iter()
         .filter(|f| f.is_entry)
         .map(|f| {
-            let count = f
-                .body
-                .iter()
-                .filter(|s| match s {
-                    cuda_emu::ptx::ast::Statement::Instr(i) => {
-                        i.modifiers.iter().any(|m| m == "f64")
-                    }
-                    _ => false,
-                })
-                .count();
+            let (mut count, mut pending) = scan(f);
+            let mut seen = std::collections::HashSet::new();
+            while let Some(name) = pending.pop() {
+                if seen.insert(name.clone())
+                    && let Some(g) = find(&name)
+                {
+                    let (c, more) = scan(g);
+                    count += c;
+                    pending.extend(more);
+                }
+            }
             (f.name.clone(), count)
         })
         .collect()
@@ -147,7 +167,7 @@ fn the_affine_sampler_executes_no_double_precision() {
         "{SOURCE}
 extern \"C\" __global__ void pixmix_affine_probe(const u8* img, i32 w, i32 h, const OpDesc* d, u8* out) {{
     i32 x = (i32)threadIdx.x, y = (i32)blockIdx.x;
-    pixmix_affine(img, w, h, d->m, x, y, out + ((u64)y * w + x) * 3);
+    pixmix_affine(img, w, h, *d, x, y, out + ((u64)y * w + x) * 3);
 }}
 "
     );

@@ -12,8 +12,8 @@
 //! for rules an emulator easily gets wrong (NaN payloads, flushing, approximation ranges).
 //!
 //! Grid-shaped forms (barriers, shared memory, atomics, special registers, vector and
-//! parameter loads) have their own hand-written kernels, and the last tests check that
-//! unsupported forms fail at module load naming their line.
+//! parameter loads, calls of device functions) have their own kernels, and the last tests
+//! check that unsupported forms fail at module load naming their line.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -2607,6 +2607,7 @@ fn global_loads_and_stores() {
          \tadd.s64 %rd5, %rd3, 56;\n\tld.global.f32 %f6, [%rd5+-8];\n\
          \tst.global.f32 [%rd2+64], %f6;\n\
          \tld.global.s8 %r5, [%rd3];\n\tst.global.u32 [%rd2+68], %r5;\n\
+         \tst.global.v4.f32 [%rd2+80], {{%f5, %f4, %f3, %f2}};\n\
          \tret;\n}}\n"
     );
     let k = kernel(&text, "mem");
@@ -2622,9 +2623,9 @@ fn global_loads_and_stores() {
     input[48..52].copy_from_slice(&0x1234_5678u32.to_le_bytes());
     input[56..64].copy_from_slice(&0xC00C_0000_0000_0000u64.to_le_bytes());
     let inp = Buf::new(&input);
-    let out = Buf::new(&[0xAB; 72]);
+    let out = Buf::new(&[0xAB; 96]);
     launch(&k, [1; 3], [1; 3], &params(&k, &[out.base(), inp.base()])).unwrap();
-    let mut want = vec![0xABu8; 72];
+    let mut want = vec![0xABu8; 96];
     // ld.global.u8 zero-extends.
     want[0..4].copy_from_slice(&0x80u32.to_le_bytes());
     want[4..8].copy_from_slice(&0xFFu32.to_le_bytes());
@@ -2645,6 +2646,10 @@ fn global_loads_and_stores() {
     want[64..68].copy_from_slice(&0x1234_5678u32.to_le_bytes());
     // ld.global.s8 sign-extends 0x80.
     want[68..72].copy_from_slice(&0xFFFF_FF80u32.to_le_bytes());
+    // st.global.v4 stores four elements.
+    for (i, v) in [40.0f32, 30.0, 20.0, 10.0].iter().enumerate() {
+        want[80 + 4 * i..84 + 4 * i].copy_from_slice(&v.to_le_bytes());
+    }
     assert_eq!(out.bytes(), want);
 }
 
@@ -3074,6 +3079,159 @@ fn special_registers() {
 // ---------------------------------------------------------------------------------------
 
 /// The load error of a kernel whose body has `bad` as one line; checks the line number.
+/// nvcc's calls of `__noinline__` device functions (tests/kernels/calls.cu, compiled to
+/// tests/data/calls.ptx): parameters of 4 and 8 bytes and a struct by value, return values
+/// likewise, a local array in the callee, calls inside a called function and under a
+/// divergent branch, call sites whose `.param` variables reuse names at other sizes; with
+/// every check on (the parameters pass through local memory, written before read).
+#[test]
+fn device_function_calls() {
+    let text = include_str!("data/calls.ptx");
+    let k = kernel(text, "calls");
+    let input: Vec<i32> = (0..32)
+        .map(|i: i32| match i % 4 {
+            0 => 0,
+            1 => i * 37 + 1,
+            2 => -(i * 1001),
+            _ => i32::MAX - i,
+        })
+        .collect();
+    let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let inp = Buf::new(&bytes);
+    let out = Buf::new(&[0xAB; 32 * 8 * 4]);
+    launch(
+        &k,
+        [1; 3],
+        [32, 1, 1],
+        &params(&k, &[inp.base(), out.base()]),
+    )
+    .unwrap();
+    let got: Vec<u32> = out
+        .bytes()
+        .chunks(4)
+        .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let add_or = |a: i32, b: i32| if a == 0 { 99 } else { a.wrapping_add(b) };
+    for (i, &v) in input.iter().enumerate() {
+        let i32_ = i as i32;
+        let r = add_or(v, i32_);
+        let buf: Vec<i32> = (0..8).map(|j| add_or(i32_ + j, j)).collect();
+        let m = (v as i64 as u64)
+            .wrapping_mul(3)
+            .wrapping_add(buf[i & 7] as i64 as u64);
+        let untouched = 0xABAB_ABABu32;
+        let (p0, p1) = if v & 1 != 0 {
+            (r as u32, ((v as f32) * 2.0).to_bits())
+        } else {
+            (untouched, untouched)
+        };
+        let want = [
+            r as u32,
+            m as u32,
+            p0,
+            p1,
+            r as u32,
+            v as u32,
+            (m >> 32) as u32,
+            untouched,
+        ];
+        assert_eq!(got[i * 8..i * 8 + 8], want, "thread {i}, input {v}");
+    }
+}
+
+/// Calls written by hand: a guarded call (threads whose guard is false skip it, keeping
+/// their value), an early `@%p ret` and a return from either side of a branch in the
+/// callee, a call from a called function.
+#[test]
+fn guarded_calls_and_early_returns() {
+    let text = format!(
+        "{HEAD}.func (.param .b32 func_retval0) clamp_or(\n\t.param .b32 clamp_or_param_0\n)\n{{\n\
+         \t.reg .pred %p<2>;\n\t.reg .b32 %r<4>;\n\
+         \tld.param.u32 %r1, [clamp_or_param_0];\n\tsetp.lt.s32 %p1, %r1, 0;\n\t@%p1 bra $L__neg;\n\
+         \tst.param.b32 [func_retval0+0], %r1;\n\tret;\n\
+         $L__neg:\n\tneg.s32 %r2, %r1;\n\tst.param.b32 [func_retval0+0], %r2;\n\
+         \tsetp.gt.s32 %p1, %r2, 100;\n\t@%p1 ret;\n\tadd.s32 %r3, %r2, 1000;\n\
+         \tst.param.b32 [func_retval0+0], %r3;\n\tret;\n}}\n\
+         .func (.param .b32 func_retval0) twice(\n\t.param .b32 twice_param_0\n)\n{{\n\
+         \t.reg .b32 %r<4>;\n\tld.param.u32 %r1, [twice_param_0];\n\
+         \t{{\n\t.param .b32 param0;\n\tst.param.b32 [param0+0], %r1;\n\t.param .b32 retval0;\n\
+         \tcall.uni (retval0), clamp_or, (param0);\n\tld.param.b32 %r2, [retval0+0];\n\t}}\n\
+         \tadd.s32 %r3, %r2, %r2;\n\tst.param.b32 [func_retval0+0], %r3;\n\tret;\n}}\n\
+         .visible .entry hw(\n\t.param .u64 hw_out,\n\t.param .u64 hw_in\n)\n{{\n\
+         \t.reg .pred %p<2>;\n\t.reg .b32 %r<4>;\n\t.reg .b64 %rd<6>;\n\
+         \tld.param.u64 %rd1, [hw_out];\n\tld.param.u64 %rd2, [hw_in];\n\tmov.u32 %r1, %tid.x;\n\
+         \tmul.wide.u32 %rd3, %r1, 4;\n\tadd.s64 %rd4, %rd2, %rd3;\n\tld.global.u32 %r2, [%rd4];\n\
+         \tmov.u32 %r3, -7;\n\tsetp.ne.s32 %p1, %r2, 5;\n\
+         \t{{\n\t.param .b32 param0;\n\tst.param.b32 [param0+0], %r2;\n\t.param .b32 retval0;\n\
+         \t@%p1 call.uni (retval0), twice, (param0);\n\t@%p1 ld.param.b32 %r3, [retval0+0];\n\t}}\n\
+         \tadd.s64 %rd5, %rd1, %rd3;\n\tst.global.u32 [%rd5], %r3;\n\tret;\n}}\n"
+    );
+    let k = kernel(&text, "hw");
+    let input = [5i32, 0, 17, -3, -100, -101, -5000, 5];
+    let bytes: Vec<u8> = input.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let inp = Buf::new(&bytes);
+    let out = Buf::new(&[0; 32]);
+    launch(
+        &k,
+        [1; 3],
+        [8, 1, 1],
+        &params(&k, &[out.base(), inp.base()]),
+    )
+    .unwrap();
+    let got: Vec<i32> = out
+        .bytes()
+        .chunks(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let clamp_or = |v: i32| match v {
+        0.. => v,
+        _ if -v > 100 => -v,
+        _ => -v + 1000,
+    };
+    let want: Vec<i32> = input
+        .iter()
+        .map(|&v| if v == 5 { -7 } else { 2 * clamp_or(v) })
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// Calls the emulator cannot expand fail at load, naming the call's line (recursion: the
+/// innermost): a function calling itself, one not in the module or declared `.extern`,
+/// arguments that do not match.
+#[test]
+fn calls_that_cannot_be_expanded_fail_at_load() {
+    let funcs = ".extern .func (.param .b32 func_retval0) ext(\n\t.param .b32 ext_param_0\n);\n\
+                 .func self_call()\n{\n\tcall.uni self_call, ();\n\tret;\n}\n\
+                 .func one(\n\t.param .b32 one_param_0\n)\n{\n\tret;\n}\n";
+    for (call, needle) in [
+        ("call.uni self_call, ();", "nested deeper"),
+        ("call.uni nowhere, ();", "body is not in the module"),
+        (
+            "call.uni (param0), ext, (param0);",
+            "body is not in the module",
+        ),
+        ("call.uni one, ();", "0 arguments; it declares 0 and 1"),
+        ("call.uni one, (param0, param0);", "2 arguments"),
+    ] {
+        let text = format!(
+            "{HEAD}{funcs}.visible .entry k()\n{{\n\t.param .b32 param0;\n\t{call}\n\tret;\n}}\n"
+        );
+        let line = text.lines().position(|l| l.trim() == call).unwrap() + 1;
+        match load(&text) {
+            Ok(_) => panic!("`{call}` loaded:\n{}", numbered(&text)),
+            Err((l, m)) => {
+                assert!(
+                    m.contains(needle),
+                    "`{call}`: {m:?} does not mention {needle:?}"
+                );
+                if needle != "nested deeper" {
+                    assert_eq!(l, line, "`{call}`: {m}");
+                }
+            }
+        }
+    }
+}
+
 fn load_error(bad: &str) -> String {
     let text = format!(
         "{HEAD}.func helper()\n{{\n\tret;\n}}\n\n\
@@ -3100,8 +3258,6 @@ fn unsupported_forms_fail_at_load_naming_the_line() {
     let cases = [
         ("shfl.sync.idx.b32 %r2, %r1, 0, 31, -1;", "warp-level"),
         ("vote.sync.all.pred %p1, %p0, -1;", "warp-level"),
-        ("call.uni helper, ();", "function calls"),
-        ("call helper;", "function calls"),
         ("txq.width.b32 %r2, [tex_a];", "textures"),
         // The parser already refuses tex's `[texref, {coordinates}]` operand.
         (

@@ -216,7 +216,8 @@ pub struct Inst {
     pub guard: u32,
     /// `@!p`.
     pub guard_neg: bool,
-    /// Destinations (vector loads: up to four; `setp`: the second is `|q`).
+    /// Destinations (vector loads: up to four; `setp`: the second is `|q`); for `st`, the
+    /// values stored.
     pub d: [u32; 4],
     pub nd: u8,
     /// Sources; for memory operations `a[0]` is the address base.
@@ -307,10 +308,11 @@ pub fn compile(module: &ast::Module, globals: &HashMap<String, u64>) -> R<Progra
     let mut program = Program::default();
     for f in &module.functions {
         if !f.is_entry {
-            // Device functions are reached only through `call`, which compile rejects.
+            // Device functions are reached only through `call`, expanded in place.
             continue;
         }
-        let k = Compiler::new(module, f, globals)?.run()?;
+        let f = super::inline::expand(module, f)?;
+        let k = Compiler::new(module, &f, globals)?.run()?;
         program
             .kernels
             .insert(k.name.clone(), std::sync::Arc::new(k));
@@ -1278,11 +1280,13 @@ impl<'a> Compiler<'a> {
                     return unsupported("a vector operand of the wrong length");
                 }
                 if i.opcode == "st" {
+                    // The stored values in `d` (a[0] is the address base; four of them
+                    // would not fit beside it).
                     inst.op = Op::St { space, n };
                     for (k, p) in parts.iter().enumerate() {
-                        inst.a[k + 1] = self.src(p, t, line)?;
+                        inst.d[k] = self.src(p, t, line)?;
                     }
-                    inst.na = n + 1;
+                    inst.na = 1;
                 } else {
                     inst.op = Op::Ld { space, n };
                     for (k, p) in parts.iter().enumerate() {
@@ -1403,6 +1407,7 @@ impl<'a> Compiler<'a> {
             "shfl" | "vote" | "match" | "redux" | "activemask" | "bar.warp" => {
                 return unsupported("warp-level instructions");
             }
+            // inline::expand leaves none.
             "call" => return unsupported("function calls"),
             "tex" | "tld4" | "suld" | "sust" | "txq" | "suq" => {
                 return unsupported("textures and surfaces");

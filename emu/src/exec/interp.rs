@@ -585,7 +585,7 @@ impl<'e> Block<'e> {
                     let addr = t.regs[i.a[0] as usize].wrapping_add(i.off as u64);
                     let p = self.access(t, space, addr, size * n as usize, Access::Write)?;
                     for k in 0..n as usize {
-                        let bytes = t.regs[i.a[k + 1] as usize].to_le_bytes();
+                        let bytes = t.regs[i.d[k] as usize].to_le_bytes();
                         // SAFETY: `access` checked the whole range.
                         unsafe {
                             std::ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(k * size), size)
