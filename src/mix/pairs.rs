@@ -138,7 +138,7 @@ impl<'t> PairMemo<'t> {
     }
 
     /// Looks up the values of a row of pairs (`base`, `key`; a longer slice's tail is
-    /// ignored), computing (eight at a time) those of pairs that no earlier row held;
+    /// ignored), computing (sixteen at a time) those of pairs that no earlier row held;
     /// `mask` finds the NaN among eight values.
     #[inline(always)]
     fn look_up(&mut self, base: &[u8], key: &[u8], mask: impl Fn(&[f32]) -> u8) {
