@@ -209,14 +209,17 @@ fn demo_needs_no_input() {
     let (ok, text) = pixmix(&["demo", "--device", "cpu", "--out", out.to_str().unwrap()]);
     assert!(ok, "{text}");
     let pic = load_rgb(&out).unwrap();
-    // Photos, mixing pictures, then one row of results per photo.
+    // Photos, mixing pictures, one row of results per photo, then the AugMix row.
     assert!(
-        pic.width() > 7 * 200 && pic.height() > 6 * 200,
+        pic.width() > 7 * 200 && pic.height() > 8 * 200,
         "{}x{}",
         pic.width(),
         pic.height()
     );
-    assert!(text.contains("24 PixMix samples on cpu"), "{text}");
+    assert!(
+        text.contains("24 PixMix and 6 AugMix samples on cpu"),
+        "{text}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
