@@ -131,9 +131,18 @@ fn the_demo_shows_every_fractal_it_names_and_says_what_the_rows_are() {
     let (ok, text) = pixmix(&["demo", "--device", "cpu", "--out", out.to_str().unwrap()]);
     assert!(ok, "{text}");
     assert!(text.contains("12 fractals") && text.contains("2 to 3 the 12 mixing pictures"));
-    // 1 row of photos, 2 of fractals (7 a row), 4 of results: 7 rows of 200-pixel cells.
+    assert!(
+        text.contains("last, astronaut resized and 6 AugMix samples"),
+        "{text}"
+    );
+    // 1 row of photos, 2 of fractals (7 a row), 4 of PixMix results, 1 of AugMix results:
+    // 8 rows of 7 200-pixel cells, 4-pixel gaps.
     let img = pixmix::mixing_set::load_rgb(&out).unwrap();
-    assert_eq!(img.height(), img.width(), "7 rows of 7 cells");
+    assert_eq!(
+        (img.width(), img.height()),
+        (7 * 204 + 4, 8 * 204 + 4),
+        "8 rows of 7 cells"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
