@@ -356,6 +356,17 @@ impl EmulatedProfile {
 }
 
 #[cfg(feature = "cuda")]
+/// An error unless libcuda is the CUDA driver emulator (whose profile the callers read).
+fn require_emulator() -> Result<()> {
+    if !crate::cuda::emulator::is_emulated() {
+        return Err(crate::error::Error::NoCuda(
+            "libcuda is not the CUDA driver emulator (scripts/emulated-cuda.sh)".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "cuda")]
 /// Runs the CUDA path under the driver emulator (as [`measure_cuda`] would, source images
 /// resident in device memory) for one warm-up and `batches` counted batches, and returns
 /// the emulator's counts for the counted ones. Fails when libcuda is not the emulator.
@@ -367,13 +378,8 @@ pub fn profile_emulated_cuda(
     ordinal: usize,
 ) -> Result<EmulatedProfile> {
     use crate::cuda::{CudaExecutor, emulator};
-    use crate::error::Error;
 
-    if !emulator::is_emulated() {
-        return Err(Error::NoCuda(
-            "libcuda is not the CUDA driver emulator (scripts/emulated-cuda.sh)".into(),
-        ));
-    }
+    require_emulator()?;
     let config = Config::preset(preset);
     let (images, mixing) = bench_inputs(&config, preset, batch)?;
     let sizes = RgbImage::sizes(&images);
@@ -432,13 +438,8 @@ pub fn profile_emulated_cuda_augmix(
     ordinal: usize,
 ) -> Result<EmulatedProfile> {
     use crate::cuda::{AugMixCudaExecutor, emulator};
-    use crate::error::Error;
 
-    if !emulator::is_emulated() {
-        return Err(Error::NoCuda(
-            "libcuda is not the CUDA driver emulator (scripts/emulated-cuda.sh)".into(),
-        ));
-    }
+    require_emulator()?;
     let config = crate::augmix::AugMixConfig::preset(preset);
     let (images, _) = bench_inputs(&config.base, preset, batch)?;
     let sizes = RgbImage::sizes(&images);
